@@ -1,0 +1,161 @@
+# swarmlab build: one binary (swarmlab), one engine library (libswarm.a), CUnit tests,
+# libFuzzer targets, benchmarks. Two trees: build/rel (optimised) and build/san (ASan+UBSan,
+# used by `make check`). Sources are found by wildcard, so adding a file needs no edit here.
+
+VERSION   := 0.1.0
+PREFIX    ?= /usr/local
+DESTDIR   ?=
+CC        ?= cc
+ifeq ($(origin CC),default)
+CC        := gcc
+endif
+FUZZ_CC   ?= clang
+FUZZ_SECONDS ?= 20
+
+# Debian packages the build, the tests and the demo need (installed by `make deps`).
+DEB_PKGS  := build-essential pkg-config libssl-dev libcunit1-dev mktorrent transmission-cli \
+             clang gnuplot-nox
+
+SAN       ?= 0
+BUILD     ?= build/rel
+ifeq ($(SAN),1)
+BUILD     := build/san
+endif
+
+PKG_CFLAGS := $(shell pkg-config --cflags libcrypto cunit 2>/dev/null)
+CRYPTO_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
+CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null || echo -lcunit)
+
+WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
+CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -DSWARMLAB_VERSION=\"$(VERSION)\" -Iengine -Isim -Icli
+BASEFLAGS := -std=c11 $(WARN) -g $(PKG_CFLAGS)
+ifeq ($(SAN),1)
+OPTFLAGS  := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
+LDSAN     := -fsanitize=address,undefined
+else
+OPTFLAGS  := -O2
+LDSAN     :=
+endif
+ALL_CFLAGS = $(BASEFLAGS) $(OPTFLAGS) $(CFLAGS)
+
+ENGINE_SRC := $(sort $(wildcard engine/*.c))
+SIM_SRC    := $(sort $(wildcard sim/*.c))
+CLI_SRC    := $(sort $(wildcard cli/*.c))
+UNIT_SRC   := $(sort $(wildcard tests/unit/*.c))
+BENCH_SRC  := $(sort $(wildcard tests/bench/*.c))
+FUZZ_SRC   := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
+
+ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
+SIM_OBJ    := $(SIM_SRC:%.c=$(BUILD)/%.o)
+CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
+UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/%.o)
+BENCH_OBJ  := $(BENCH_SRC:%.c=$(BUILD)/%.o)
+
+LIBSWARM   := $(BUILD)/libswarm.a
+LIBSIM     := $(BUILD)/libsim.a
+SWARMLAB   := $(BUILD)/swarmlab
+UNIT_BIN   := $(BUILD)/unit_tests
+BENCH_BIN  := $(BUILD)/bench
+REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz_replay_%)
+
+.PHONY: all check demo bench fuzz install clean deps lint unit replay interop help
+.DEFAULT_GOAL := all
+
+all: $(SWARMLAB)
+
+help:
+	@echo "targets: all check demo bench fuzz install clean deps lint"
+
+# --- compilation ------------------------------------------------------------------
+$(BUILD)/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+$(LIBSWARM): $(ENGINE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(LIBSIM): $(SIM_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && ar rcs $@ $^
+
+$(SWARMLAB): $(CLI_OBJ) $(LIBSIM) $(LIBSWARM)
+	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(LIBSIM) $(LIBSWARM) $(CRYPTO_LIBS) -lm
+
+# The unit-test runner's suite table is generated from the test files, so a new
+# test_<module>.c with a test_<module>_add_suite() needs no edit to main.c.
+$(BUILD)/tests/unit/suites.inc: $(filter-out tests/unit/main.c,$(UNIT_SRC))
+	@mkdir -p $(dir $@)
+	grep -ho '^int test_[a-z0-9_]*_add_suite(void)' $^ | sed 's/^int \(.*\)(void)/SUITE(\1)/' | sort > $@
+
+$(BUILD)/tests/unit/main.o: $(BUILD)/tests/unit/suites.inc
+$(BUILD)/tests/unit/main.o: CPPFLAGS += -I$(BUILD)/tests/unit
+
+$(UNIT_BIN): $(UNIT_OBJ) $(LIBSIM) $(LIBSWARM)
+	$(CC) $(LDSAN) -o $@ $(UNIT_OBJ) $(LIBSIM) $(LIBSWARM) $(CUNIT_LIBS) $(CRYPTO_LIBS) -lm
+
+$(BUILD)/tests/bench/benches.inc: $(filter-out tests/bench/main.c,$(BENCH_SRC))
+	@mkdir -p $(dir $@)
+	grep -ho '^void bench_[a-z0-9_]*(void)' $^ | sed 's/^void \(.*\)(void)/BENCH(\1)/' | sort > $@
+
+$(BUILD)/tests/bench/main.o: $(BUILD)/tests/bench/benches.inc
+$(BUILD)/tests/bench/main.o: CPPFLAGS += -I$(BUILD)/tests/bench
+
+$(BENCH_BIN): $(BENCH_OBJ) $(LIBSIM) $(LIBSWARM)
+	$(CC) $(LDSAN) -o $@ $(BENCH_OBJ) $(LIBSIM) $(LIBSWARM) $(CRYPTO_LIBS) -lm
+
+# Fuzz targets built with a plain main that replays a corpus (runs under gcc + ASan).
+$(BUILD)/fuzz_replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay_main.o $(LIBSIM) $(LIBSWARM)
+	$(CC) $(LDSAN) -o $@ $^ $(CRYPTO_LIBS) -lm
+
+# --- top-level targets ------------------------------------------------------------
+deps:
+	@./tests/deps.sh $(DEB_PKGS)
+
+unit: $(UNIT_BIN)
+	$(UNIT_BIN)
+
+replay: $(REPLAY_BINS)
+	@set -e; for n in $(FUZZ_NAMES); do \
+	  $(BUILD)/fuzz_replay_$$n tests/fuzz/corpus/$$n; done
+
+interop: $(SWARMLAB)
+	@set -e; for t in $(sort $(wildcard tests/interop/*.sh)); do \
+	  echo "== $$t"; SWARMLAB=$(abspath $(SWARMLAB)) bash $$t; done
+
+check: deps
+	$(MAKE) SAN=1 unit replay interop
+	$(MAKE) lint
+
+demo: deps
+	$(MAKE) SAN=0 all
+	./$(BUILD)/swarmlab demo -o results/demo
+
+bench: $(BENCH_BIN)
+	$(BENCH_BIN)
+
+# libFuzzer: each target runs FUZZ_SECONDS with its seed corpus (new inputs go to build/fuzz-corpus).
+fuzz:
+	@set -e; mkdir -p build/fuzz; for n in $(FUZZ_NAMES); do \
+	  $(FUZZ_CC) $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
+	    -o build/fuzz/fuzz_$$n tests/fuzz/fuzz_$$n.c $(ENGINE_SRC) $(SIM_SRC) $(CRYPTO_LIBS) -lm; \
+	  mkdir -p build/fuzz-corpus/$$n; \
+	  echo "== fuzz $$n ($(FUZZ_SECONDS)s)"; \
+	  build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	    build/fuzz-corpus/$$n tests/fuzz/corpus/$$n; done
+
+# Determinism and hygiene: no clocks, no libc randomness, no writable statics in engine/ and sim/.
+lint: $(ENGINE_OBJ) $(SIM_OBJ)
+	@./tests/lint.sh $(BUILD) $(ENGINE_OBJ) $(SIM_OBJ)
+
+install: $(SWARMLAB)
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/swarmlab
+	install -m 755 $(SWARMLAB) $(DESTDIR)$(PREFIX)/bin/swarmlab
+	install -m 644 $(LIBSWARM) $(DESTDIR)$(PREFIX)/lib/libswarm.a
+	install -m 644 engine/bt*.h $(DESTDIR)$(PREFIX)/include/swarmlab/
+
+clean:
+	rm -rf build results/demo
+
+-include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,0 +1,21 @@
+/* cli/cli.h: the swarmlab subcommands. Each takes argv with argv[0] = the subcommand name and
+ * returns an exit code: CLI_OK, CLI_FAIL (the work failed) or CLI_USAGE (bad command line). */
+#ifndef CLI_H
+#define CLI_H
+
+#define CLI_OK 0
+#define CLI_FAIL 1
+#define CLI_USAGE 2
+
+int cmd_show(int argc, char **argv);
+int cmd_make_torrent(int argc, char **argv);
+int cmd_demo(int argc, char **argv);
+
+/* Reads a whole file (at most |max| bytes) into a malloc'd buffer. Returns 0, or -1 with a
+ * message naming the file printed to stderr. */
+int cli_read_file(const char *path, size_t max, unsigned char **out, size_t *len);
+
+/* True if argv[i] is -h or --help. */
+int cli_is_help(const char *arg);
+
+#endif

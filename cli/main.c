@@ -1,0 +1,97 @@
+/* cli/main.c: the swarmlab command line: git-style subcommands, --help, --version, and exit
+ * codes 0 (ok), 1 (failure), 2 (usage). */
+#include "cli.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+typedef struct command {
+    const char *name;
+    int (*run)(int argc, char **argv);
+    const char *summary;
+} command;
+
+static const command commands[] = {
+    {"show", cmd_show, "print a .torrent's name, size, pieces, files, trackers and info-hash"},
+    {"make-torrent", cmd_make_torrent, "create a .torrent from a file or a directory"},
+    {"demo", cmd_demo, "run an in-process swarm of engine peers and report the transfer"},
+};
+
+static void usage(FILE *out)
+{
+    fprintf(out, "usage: swarmlab [--version] [--help] <command> [<args>]\n\n"
+                 "swarmlab is a laboratory for BitTorrent swarms.\n\ncommands:\n");
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
+    fprintf(out, "\nRun 'swarmlab <command> --help' for a command's options.\n");
+}
+
+int cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }
+
+int cli_read_file(const char *path, size_t max, unsigned char **out, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    if (f == NULL) {
+        fprintf(stderr, "swarmlab: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
+    size_t cap = 65536, n = 0;
+    unsigned char *buf = malloc(cap);
+    while (buf != NULL) {
+        size_t got = fread(buf + n, 1, cap - n, f);
+        n += got;
+        if (got == 0)
+            break;
+        if (n == cap) {
+            if (cap > max) {
+                fprintf(stderr, "swarmlab: %s: larger than %zu bytes\n", path, max);
+                free(buf);
+                fclose(f);
+                return -1;
+            }
+            unsigned char *nb = realloc(buf, cap * 2);
+            if (nb == NULL)
+                free(buf);
+            buf = nb;
+            cap *= 2;
+        }
+    }
+    int err = ferror(f);
+    fclose(f);
+    if (buf == NULL || err) {
+        fprintf(stderr, "swarmlab: %s: %s\n", path, buf == NULL ? "out of memory" : "read error");
+        free(buf);
+        return -1;
+    }
+    if (n > max) {
+        fprintf(stderr, "swarmlab: %s: larger than %zu bytes\n", path, max);
+        free(buf);
+        return -1;
+    }
+    *out = buf;
+    *len = n;
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        usage(stderr);
+        return CLI_USAGE;
+    }
+    if (cli_is_help(argv[1])) {
+        usage(stdout);
+        return CLI_OK;
+    }
+    if (strcmp(argv[1], "--version") == 0 || strcmp(argv[1], "version") == 0) {
+        printf("swarmlab %s\n", SWARMLAB_VERSION);
+        return CLI_OK;
+    }
+    for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
+        if (strcmp(argv[1], commands[i].name) == 0)
+            return commands[i].run(argc - 1, argv + 1);
+    fprintf(stderr, "swarmlab: '%s' is not a command. See 'swarmlab --help'.\n", argv[1]);
+    return CLI_USAGE;
+}

@@ -1,0 +1,63 @@
+/* bt_choker.h: the choking-strategy interface. A strategy is a const ops table chosen by name;
+ * its rechoke is a function from a read-only array of per-peer stats plus the client's RNG to
+ * a decision array, so it can be tested without connections (libtorrent's unchoke_sort).
+ * Strategies keep their own state (e.g. the optimistic-unchoke rotation) behind |state|. */
+#ifndef BT_CHOKER_H
+#define BT_CHOKER_H
+
+#include "bt_types.h"
+
+/* What a choker may see of one connected peer at a rechoke. */
+typedef struct bt_choke_peer {
+    bt_conn_id id;
+    uint64_t down_rate;     /* payload bytes/s the peer sends us (rolling window) */
+    uint64_t up_rate;       /* payload bytes/s we send the peer */
+    uint64_t down_total;    /* payload bytes received from the peer over the connection */
+    uint64_t up_total;      /* payload bytes sent to the peer */
+    bt_time_us connected_at;
+    bt_time_us unchoked_at; /* when we last unchoked it (BT_TIME_NEVER if never) */
+    uint32_t pending_requests; /* its requests we have queued but not served */
+    float progress;         /* fraction of the torrent the peer has, 0..1 */
+    bool interested;        /* the peer is interested in us */
+    bool choked;            /* we currently choke it */
+    bool snubbed;           /* it has sent us nothing for the snub time though we asked */
+    bool is_seed;           /* it has every piece */
+    bool initiated;         /* we opened the connection */
+} bt_choke_peer;
+
+typedef struct bt_choke_ctx {
+    bt_time_us now;
+    uint64_t round;          /* rechoke rounds so far (0, 1, 2, ...) */
+    bool seeding;            /* we have every piece */
+    uint32_t slots;          /* upload slots including optimistic (mainline max_uploads) */
+    uint64_t upload_limit;   /* bytes/s, 0 = unlimited (for strategies that budget rates) */
+    bt_pcg32 *rng;           /* the client's RNG */
+} bt_choke_ctx;
+
+typedef struct bt_choker_ops {
+    const char *name;
+    /* Creates per-client state in *state (may stay NULL). Returns 0 or BT_ERR_NOMEM. */
+    int (*init)(void **state, const bt_mem *mem);
+    void (*del)(void *state, const bt_mem *mem);
+    /* A connection joined / left the peer set (rotation lists, new-peer weighting). */
+    int (*peer_added)(void *state, bt_conn_id id, bt_pcg32 *rng, const bt_mem *mem);
+    void (*peer_removed)(void *state, bt_conn_id id);
+    /* Decides who is unchoked: writes unchoke[i] = 1 or 0 for each of the |n| peers (sorted by
+     * id ascending). Must not depend on anything but its arguments and |state|. */
+    void (*rechoke)(void *state, const bt_choke_ctx *ctx, const bt_choke_peer *peers, size_t n,
+                    uint8_t *unchoke);
+} bt_choker_ops;
+
+/* Built-in strategies. */
+extern const bt_choker_ops bt_choker_reference; /* mainline 4.x, REFERENCE.md s1 */
+
+/* Finds a built-in strategy by name; NULL if none. */
+const bt_choker_ops *bt_choker_find(const char *name);
+/* Names of the built-ins, NULL-terminated (for --help). */
+const char *const *bt_choker_names(void);
+
+/* Mainline 4.x automatic slot count from an upload limit in bytes/s (0 = unlimited -> 7):
+ * <9 kB/s 2, <15 3, <42 4, else int(sqrt(0.6 * rate_kB)). */
+uint32_t bt_choker_auto_slots(uint64_t upload_limit);
+
+#endif
