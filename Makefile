@@ -87,7 +87,7 @@ $(SWARMLAB): $(CLI_OBJ) $(LIBSIM) $(LIBSWARM)
 # test_<module>.c with a test_<module>_add_suite() needs no edit to main.c.
 $(BUILD)/tests/unit/suites.inc: $(filter-out tests/unit/main.c,$(UNIT_SRC))
 	@mkdir -p $(dir $@)
-	grep -ho '^int test_[a-z0-9_]*_add_suite(void)' $^ | sed 's/^int \(.*\)(void)/SUITE(\1)/' | sort > $@
+	grep -h '^int test_[a-z0-9_]*_add_suite(void) *{\?$$' $^ | sed 's/^int \([a-z0-9_]*\)(void).*/SUITE(\1)/' | sort > $@
 
 $(BUILD)/tests/unit/main.o: $(BUILD)/tests/unit/suites.inc
 $(BUILD)/tests/unit/main.o: CPPFLAGS += -I$(BUILD)/tests/unit
@@ -97,7 +97,7 @@ $(UNIT_BIN): $(UNIT_OBJ) $(LIBSIM) $(LIBSWARM)
 
 $(BUILD)/tests/bench/benches.inc: $(filter-out tests/bench/main.c,$(BENCH_SRC))
 	@mkdir -p $(dir $@)
-	grep -ho '^void bench_[a-z0-9_]*(void)' $^ | sed 's/^void \(.*\)(void)/BENCH(\1)/' | sort > $@
+	grep -h '^void bench_[a-z0-9_]*(void) *{\?$$' $^ | sed 's/^void \([a-z0-9_]*\)(void).*/BENCH(\1)/' | sort > $@
 
 $(BUILD)/tests/bench/main.o: $(BUILD)/tests/bench/benches.inc
 $(BUILD)/tests/bench/main.o: CPPFLAGS += -I$(BUILD)/tests/bench

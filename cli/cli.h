@@ -3,6 +3,9 @@
 #ifndef CLI_H
 #define CLI_H
 
+#include <stddef.h>
+#include <stdint.h>
+
 #define CLI_OK 0
 #define CLI_FAIL 1
 #define CLI_USAGE 2
@@ -14,6 +17,11 @@ int cmd_demo(int argc, char **argv);
 /* Reads a whole file (at most |max| bytes) into a malloc'd buffer. Returns 0, or -1 with a
  * message naming the file printed to stderr. */
 int cli_read_file(const char *path, size_t max, unsigned char **out, size_t *len);
+
+/* Parses a byte size: an integer or decimal number with an optional unit: B, kB/KB, MB, GB, TB
+ * (powers of 1000) or KiB, MiB, GiB, TiB (powers of 1024). Returns 0, or -1 if malformed or
+ * too large. */
+int cli_parse_size(const char *s, uint64_t *out);
 
 /* True if argv[i] is -h or --help. */
 int cli_is_help(const char *arg);

@@ -28,6 +28,31 @@ static void usage(FILE *out)
     fprintf(out, "\nRun 'swarmlab <command> --help' for a command's options.\n");
 }
 
+int cli_parse_size(const char *s, uint64_t *out)
+{
+    static const struct {
+        const char *unit;
+        double mult;
+    } units[] = {{"", 1},         {"B", 1},           {"kB", 1e3},         {"KB", 1e3},
+                 {"MB", 1e6},     {"GB", 1e9},        {"TB", 1e12},        {"KiB", 1024.0},
+                 {"MiB", 1048576.0}, {"GiB", 1073741824.0}, {"TiB", 1099511627776.0}};
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno != 0 || end == s || v < 0 || s[0] == '-' || s[0] == '+')
+        return -1;
+    for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++) {
+        if (strcmp(end, units[i].unit) != 0)
+            continue;
+        double bytes = v * units[i].mult;
+        if (bytes > 9.0e18 || bytes != bytes)
+            return -1;
+        *out = (uint64_t)(bytes + 0.5);
+        return 0;
+    }
+    return -1;
+}
+
 int cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }
 
 int cli_read_file(const char *path, size_t max, unsigned char **out, size_t *len)

@@ -27,7 +27,10 @@ typedef struct bt_choke_peer {
 
 typedef struct bt_choke_ctx {
     bt_time_us now;
-    uint64_t round;          /* rechoke rounds so far (0, 1, 2, ...) */
+    uint64_t round;          /* periodic rechoke rounds before this one (0, 1, 2, ...) */
+    bool periodic;           /* a periodic (10 s) round; false for an extra rechoke after a
+                                join, leave or interest change: such a call must not advance
+                                rotations (the optimistic unchoke, seed-mode new unchokes) */
     bool seeding;            /* we have every piece */
     uint32_t slots;          /* upload slots including optimistic (mainline max_uploads) */
     uint64_t upload_limit;   /* bytes/s, 0 = unlimited (for strategies that budget rates) */

@@ -5,7 +5,7 @@
 set -eu
 dir=$(mktemp -d /tmp/solo.XXXXXX)
 trap 'rm -rf "$dir"' EXIT
-grep -ho '^int test_[a-z0-9_]*_add_suite(void)' "$@" | sed 's/^int \(.*\)(void)/SUITE(\1)/' > "$dir/suites.inc"
+grep -h '^int test_[a-z0-9_]*_add_suite(void) *{\?$' "$@" | sed 's/^int \([a-z0-9_]*\)(void).*/SUITE(\1)/' > "$dir/suites.inc"
 common="engine/bt_mem.c engine/bt_buf.c engine/bt_pcg.c engine/bt_sha1.c engine/bt_bitfield.c engine/bt_rate.c"
 srcs=$(printf '%s\n' "$@" $common | sort -u)
 gcc -std=c11 -D_POSIX_C_SOURCE=200809L -DSWARMLAB_VERSION=\"solo\" -Wall -Wextra -Werror -Wshadow \

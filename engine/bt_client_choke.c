@@ -1,0 +1,86 @@
+/* bt_client_choke.c: glue between the connections and the choking strategy: builds the
+ * read-only peer-stats array (sorted by connection id), asks the strategy, and applies its
+ * decision with choke/unchoke messages. */
+#include "bt_client_int.h"
+#include "bt_mem.h"
+
+#include <string.h>
+
+static int ensure_choke_space(bt_client *c, uint32_t n)
+{
+    if (n <= c->choke_cap)
+        return 0;
+    uint32_t ncap = c->choke_cap ? c->choke_cap : 16;
+    while (ncap < n)
+        ncap *= 2;
+    bt_choke_peer *p = bt_realloc(c->mem, c->choke_peers, ncap * sizeof(*p));
+    if (p == NULL)
+        return BT_ERR_NOMEM;
+    c->choke_peers = p;
+    uint8_t *o = bt_realloc(c->mem, c->choke_out, ncap);
+    if (o == NULL)
+        return BT_ERR_NOMEM;
+    c->choke_out = o;
+    c->choke_cap = ncap;
+    return 0;
+}
+
+static void fill_stats(const bt_client *c, const bt_conn *cn, bt_choke_peer *p, bt_time_us now)
+{
+    memset(p, 0, sizeof(*p));
+    p->id = cn->id;
+    p->down_rate = bt_rate_get(&cn->down, now);
+    p->up_rate = bt_rate_get(&cn->up, now);
+    p->down_total = cn->down_total;
+    p->up_total = cn->up_total;
+    p->connected_at = cn->connected_at;
+    p->unchoked_at = cn->unchoked_at;
+    p->pending_requests = cn->nreqs_in;
+    p->progress = c->cfg.npieces ? (float)cn->have.count / (float)c->cfg.npieces : 0.0f;
+    p->interested = cn->peer_interested;
+    p->choked = cn->am_choking;
+    p->snubbed = cn->snubbed;
+    p->is_seed = bt_bitfield_full(&cn->have);
+    p->initiated = cn->initiated;
+}
+
+void bt_client_rechoke(bt_client *c, bt_time_us now, bool periodic)
+{
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < c->nconns; i++)
+        n += c->conns[i]->state == BT_CS_ACTIVE;
+    if (ensure_choke_space(c, n ? n : 1) != 0) {
+        bt_client_fail(c, BT_ERR_NOMEM);
+        return;
+    }
+    uint32_t k = 0;
+    for (uint32_t i = 0; i < c->nconns; i++)
+        if (c->conns[i]->state == BT_CS_ACTIVE)
+            fill_stats(c, c->conns[i], &c->choke_peers[k++], now);
+    bt_choke_ctx ctx = {
+        .now = now,
+        .round = c->rechoke_round,
+        .periodic = periodic,
+        .seeding = bt_picker_complete(c->picker),
+        .slots = c->slots,
+        .upload_limit = c->cfg.upload_limit,
+        .rng = &c->rng,
+    };
+    memset(c->choke_out, 0, n ? n : 1);
+    if (n > 0)
+        c->choker->rechoke(c->choker_state, &ctx, c->choke_peers, n, c->choke_out);
+    if (periodic)
+        c->rechoke_round++;
+    k = 0;
+    for (uint32_t i = 0; i < c->nconns; i++) {
+        bt_conn *cn = c->conns[i];
+        if (cn->state != BT_CS_ACTIVE)
+            continue;
+        bool unchoke = c->choke_out[k++] != 0;
+        int rv = bt_conn_set_choke(c, cn, !unchoke, now);
+        if (rv != 0) {
+            bt_client_fail(c, rv);
+            return;
+        }
+    }
+}

@@ -1,0 +1,176 @@
+/* bt_client_int.h: the client's internal structures shared by bt_client*.c and bt_conn*.c:
+ * connections, peer records, the action queue and the per-connection output queue.
+ * Engine-private. */
+#ifndef BT_CLIENT_INT_H
+#define BT_CLIENT_INT_H
+
+#include "bt_bitfield.h"
+#include "bt_client.h"
+#include "bt_picker.h"
+#include "bt_rate.h"
+#include "bt_wire.h"
+
+#define BT_MAX_SEGS 16
+#define BT_OUTQ_MAX_BYTES (1u << 20)   /* control bytes queued to one peer before we give up */
+#define BT_UPLOAD_LOWWATER (4u * 16384u) /* queue more payload while less than this is queued */
+#define BT_PEER_ID_PREFIX "-SL0100-"     /* BEP 20 Azureus style: SL = swarmlab, 0.1.0.0 */
+
+/* ---- output queue ---- */
+typedef struct bt_outq_item {
+    uint32_t len;       /* bytes left in this item */
+    bool is_payload;    /* block payload the host supplies (bt_seg.is_virtual) */
+    uint32_t piece;     /* payload: current position */
+    uint32_t begin;
+} bt_outq_item;
+
+typedef struct bt_outq {
+    bt_buf bytes;          /* control bytes; bytes.data[head_off..] are unsent */
+    size_t head_off;
+    bt_outq_item *items;   /* ring */
+    uint32_t cap, head, count;
+    uint64_t payload_queued; /* payload bytes in the queue */
+    uint64_t total_queued;   /* all bytes in the queue */
+    bt_seg segs[BT_MAX_SEGS];
+} bt_outq;
+
+int bt_outq_init(bt_outq *q, const bt_mem *mem);
+void bt_outq_free(bt_outq *q);
+/* Appends the bytes just written at the end of q->bytes (from |start|) as queue items. */
+int bt_outq_commit_bytes(bt_outq *q, size_t start);
+int bt_outq_push_payload(bt_outq *q, uint32_t piece, uint32_t begin, uint32_t len);
+size_t bt_outq_segs(bt_outq *q);
+/* Consumes |n| bytes; returns how many of them were payload. */
+uint64_t bt_outq_consume(bt_outq *q, size_t n);
+
+/* ---- connections ---- */
+typedef enum bt_conn_state {
+    BT_CS_CONNECTING = 0, /* waiting for the host's connect */
+    BT_CS_HANDSHAKE,      /* waiting for the peer's handshake */
+    BT_CS_ACTIVE,
+    BT_CS_DEAD,           /* closed; freed at the end of the entry point */
+} bt_conn_state;
+
+typedef struct bt_req {
+    bt_block b;
+    bt_time_us at;
+} bt_req;
+
+typedef struct bt_conn {
+    bt_conn_id id;
+    uint32_t peer;          /* index into bt_client.peers */
+    uint8_t state;
+    bool initiated;
+    bool sent_handshake;
+    bool got_first_msg;     /* bitfield/have-all/have-none only as the first message */
+    bool fast, extended;    /* negotiated */
+    bool am_choking, am_interested, peer_choking, peer_interested;
+    bool snubbed;
+    bool send_signalled;    /* a BT_ACT_SEND is outstanding */
+    bool counted_seed;      /* picker counts it as a seed */
+    bool counted_bits;      /* picker counts its bitfield */
+    uint8_t hs_buf[BT_HANDSHAKE_LEN];
+    uint32_t hs_have;
+    uint8_t peer_id[20];
+    bt_bitfield have;       /* the peer's pieces */
+    uint32_t wanted;        /* pieces it has that we lack */
+    bt_wire_parser parser;
+    bt_outq out;
+    bt_req *reqs_out;       /* our requests in flight to it */
+    uint32_t nreqs_out;
+    bt_block *reqs_in;      /* its requests queued on us (ring) */
+    uint32_t reqs_in_head, nreqs_in;
+    uint32_t peer_reqq;     /* its BEP 10 reqq, 0 if unknown */
+    uint8_t *blockbuf;      /* real payload: the block being received */
+    bool cur_ok;            /* the block being received is one we can use */
+    bt_block cur;
+    bt_rate down, up;
+    uint64_t down_total, up_total;
+    bt_time_us created_at, connected_at, last_recv, last_send, last_block, unchoked_at;
+} bt_conn;
+
+/* ---- peer records: every address we know of (candidates and connected) ---- */
+typedef enum bt_peer_state {
+    BT_PS_CANDIDATE = 0,
+    BT_PS_CONNECTED,
+    BT_PS_FAILED,   /* retry later */
+    BT_PS_BANNED,
+    BT_PS_INCOMING, /* known only from an accepted connection */
+} bt_peer_state;
+
+typedef struct bt_peer {
+    bt_addr addr;
+    uint8_t state;
+    uint32_t strikes;   /* hash failures it took part in */
+    uint32_t fails;     /* failed connection attempts */
+    bt_time_us retry_at;
+} bt_peer;
+
+/* ---- action queue ---- */
+typedef struct bt_actq {
+    bt_action *a;
+    uint32_t cap, head, count;
+} bt_actq;
+
+struct bt_client {
+    bt_config cfg;
+    const bt_mem *mem;
+    bt_pcg32 rng;
+    int poisoned;           /* a fatal error happened */
+    uint8_t *piece_hashes;
+    char *client_name;
+    bt_picker *picker;
+    const bt_choker_ops *choker;
+    void *choker_state;
+    uint32_t slots;
+    bool started, stopped;
+    /* connections, sorted by id (ids only grow) */
+    bt_conn **conns;
+    uint32_t nconns, conns_cap;
+    bt_conn_id next_id;
+    uint32_t ninitiated;    /* live connections we opened */
+    bt_peer *peers;
+    uint32_t npeers, peers_cap;
+    bt_actq actions;
+    uint8_t *lent;          /* data of the last polled STORAGE_WRITE; freed at the next call */
+    bool rechoke_soon;
+    /* timers */
+    bt_time_us next_tick, next_rechoke, next_announce, last_announce;
+    bt_time_us announce_backoff;
+    uint64_t rechoke_round;
+    uint32_t key;
+    bt_client_stats stats;
+    bt_choke_peer *choke_peers; /* scratch for rechoke */
+    uint8_t *choke_out;
+    uint32_t choke_cap;
+};
+
+/* bt_client.c */
+int bt_client_push_action(bt_client *c, const bt_action *a);
+void bt_client_enter(bt_client *c);               /* start of an entry point */
+int bt_client_leave(bt_client *c, bt_time_us now); /* end of an entry point */
+int bt_client_announce(bt_client *c, bt_announce_event ev, bt_time_us now);
+bt_conn *bt_client_find_conn(const bt_client *c, bt_conn_id id);
+void bt_client_close_conn(bt_client *c, bt_conn *cn, bt_close_reason why, const char *detail,
+                          bt_time_us now);
+int bt_client_fail(bt_client *c, int err); /* records a fatal error; returns it */
+void bt_client_rechoke(bt_client *c, bt_time_us now, bool periodic);
+int bt_client_connect_more(bt_client *c, bt_time_us now);
+
+/* bt_conn.c */
+int bt_conn_new(bt_client *c, uint32_t peer, bool initiated, bt_time_us now, bt_conn **out);
+void bt_conn_free(bt_client *c, bt_conn *cn);
+int bt_conn_handle_recv(bt_client *c, bt_conn *cn, const uint8_t *in, size_t len, bool virt,
+                        bt_time_us now);
+int bt_conn_send_handshake(bt_client *c, bt_conn *cn);
+int bt_conn_tick(bt_client *c, bt_conn *cn, bt_time_us now);
+int bt_conn_set_choke(bt_client *c, bt_conn *cn, bool choke, bt_time_us now);
+int bt_conn_update_interest(bt_client *c, bt_conn *cn);
+int bt_conn_fill_requests(bt_client *c, bt_conn *cn, bt_time_us now);
+int bt_conn_fill_uploads(bt_client *c, bt_conn *cn);
+int bt_conn_handle_msg(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_us now);
+int bt_conn_queue_msg(bt_client *c, bt_conn *cn, size_t start); /* after writing to out.bytes */
+void bt_conn_release_requests(bt_client *c, bt_conn *cn, bool send_cancel);
+int bt_conn_on_have(bt_client *c, uint32_t piece);     /* we verified |piece| */
+void bt_conn_cancel_block(bt_client *c, bt_conn_id id, const bt_block *b);
+
+#endif

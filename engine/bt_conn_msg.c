@@ -1,0 +1,291 @@
+/* bt_conn_msg.c: what each received message does to a connection (BEP 3 messages, BEP 6 Fast
+ * rules, BEP 10 handshake), including block reassembly and handing blocks to storage.
+ * Ordering and state violations close the connection with a reason.
+ *   https://www.bittorrent.org/beps/bep_0003.html  https://www.bittorrent.org/beps/bep_0006.html */
+#include "bt_client_int.h"
+#include "bt_mem.h"
+
+#include <string.h>
+
+static int violation(bt_client *c, bt_conn *cn, const char *why, bt_time_us now)
+{
+    bt_client_close_conn(c, cn, BT_CLOSE_PROTOCOL, why, now);
+    return 0;
+}
+
+/* Recomputes how many of the peer's pieces we lack (after a bitfield). */
+static uint32_t count_wanted(const bt_client *c, const bt_bitfield *theirs)
+{
+    const bt_bitfield *ours = bt_picker_have_bits(c->picker);
+    uint32_t n = 0;
+    size_t nb = bt_bitfield_bytes(theirs->nbits);
+    for (size_t i = 0; i < nb; i++)
+        n += (uint32_t)__builtin_popcount(theirs->bits[i] & (uint8_t)~ours->bits[i]);
+    return n;
+}
+
+static bool both_seeds(const bt_client *c, const bt_conn *cn)
+{
+    return bt_bitfield_full(&cn->have) && bt_picker_complete(c->picker);
+}
+
+static int after_have_change(bt_client *c, bt_conn *cn, bt_time_us now)
+{
+    if (both_seeds(c, cn)) {
+        bt_client_close_conn(c, cn, BT_CLOSE_BOTH_SEEDS, NULL, now);
+        return 0;
+    }
+    return bt_conn_update_interest(c, cn);
+}
+
+static int on_have(bt_client *c, bt_conn *cn, uint32_t piece, bt_time_us now)
+{
+    if (!bt_bitfield_set(&cn->have, piece))
+        return 0; /* repeated have: harmless */
+    if (cn->counted_bits)
+        bt_picker_inc(c->picker, piece);
+    if (cn->counted_bits && bt_bitfield_full(&cn->have)) {
+        /* It became a seed: move it from per-piece counts to the picker's seed counter
+         * (once per peer, O(pieces)). */
+        for (uint32_t i = 0; i < cn->have.nbits; i++)
+            bt_picker_dec(c->picker, i);
+        bt_picker_inc_seed(c->picker);
+        cn->counted_bits = false;
+        cn->counted_seed = true;
+    }
+    if (!bt_picker_have(c->picker, piece))
+        cn->wanted++;
+    return after_have_change(c, cn, now);
+}
+
+static int on_bitfield(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_us now)
+{
+    if (bt_bitfield_load(&cn->have, m->data, m->data_len) != 0)
+        return violation(c, cn, "bitfield: wrong length or spare bits set", now);
+    if (bt_bitfield_full(&cn->have)) {
+        cn->counted_bits = false;
+        cn->counted_seed = true;
+        bt_picker_inc_seed(c->picker);
+    } else {
+        bt_picker_inc_bitfield(c->picker, &cn->have);
+    }
+    cn->wanted = count_wanted(c, &cn->have);
+    return after_have_change(c, cn, now);
+}
+
+static int on_have_all(bt_client *c, bt_conn *cn, bt_time_us now)
+{
+    bt_bitfield_set_all(&cn->have);
+    cn->counted_bits = false;
+    cn->counted_seed = true;
+    bt_picker_inc_seed(c->picker);
+    cn->wanted = c->cfg.npieces - bt_picker_have_bits(c->picker)->count;
+    return after_have_change(c, cn, now);
+}
+
+static int reject(bt_client *c, bt_conn *cn, const bt_block *b)
+{
+    if (!cn->fast)
+        return 0;
+    size_t start = cn->out.bytes.len;
+    bt_wire_put_block(&cn->out.bytes, BT_MSG_REJECT, b->piece, b->begin, b->length);
+    return bt_conn_queue_msg(c, cn, start);
+}
+
+static int on_request(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_us now)
+{
+    bt_block b = {m->index, m->begin, m->length};
+    uint32_t size = bt_picker_piece_size(c->picker, b.piece);
+    if (b.begin > size || b.length > size - b.begin)
+        return violation(c, cn, "request: past the end of the piece", now);
+    if (!bt_picker_have(c->picker, b.piece)) {
+        if (cn->fast)
+            return reject(c, cn, &b);
+        return violation(c, cn, "request: for a piece we do not have", now);
+    }
+    if (cn->am_choking)
+        return reject(c, cn, &b); /* without BEP 6: silently dropped */
+    if (cn->nreqs_in >= c->cfg.max_requests_in) {
+        bt_client_close_conn(c, cn, BT_CLOSE_LIMIT, "request: too many queued requests", now);
+        return 0;
+    }
+    cn->reqs_in[(cn->reqs_in_head + cn->nreqs_in++) % c->cfg.max_requests_in] = b;
+    return bt_conn_fill_uploads(c, cn);
+}
+
+static int on_cancel(bt_client *c, bt_conn *cn, const bt_wire_msg *m)
+{
+    uint32_t cap = c->cfg.max_requests_in;
+    for (uint32_t i = 0; i < cn->nreqs_in; i++) {
+        bt_block *b = &cn->reqs_in[(cn->reqs_in_head + i) % cap];
+        if (b->piece != m->index || b->begin != m->begin || b->length != m->length)
+            continue;
+        bt_block gone = *b;
+        for (uint32_t j = i + 1; j < cn->nreqs_in; j++)
+            cn->reqs_in[(cn->reqs_in_head + j - 1) % cap] = cn->reqs_in[(cn->reqs_in_head + j) % cap];
+        cn->nreqs_in--;
+        return reject(c, cn, &gone); /* BEP 6: a cancelled request still gets an answer */
+    }
+    return 0;
+}
+
+/* Removes |b| from our requests to |cn|; returns whether it was there. */
+static bool take_request(bt_conn *cn, const bt_block *b)
+{
+    for (uint32_t i = 0; i < cn->nreqs_out; i++) {
+        bt_block *r = &cn->reqs_out[i].b;
+        if (r->piece == b->piece && r->begin == b->begin && r->length == b->length) {
+            memmove(&cn->reqs_out[i], &cn->reqs_out[i + 1],
+                    (cn->nreqs_out - i - 1) * sizeof(cn->reqs_out[0]));
+            cn->nreqs_out--;
+            return true;
+        }
+    }
+    return false;
+}
+
+void bt_conn_cancel_block(bt_client *c, bt_conn_id id, const bt_block *b)
+{
+    bt_conn *cn = bt_client_find_conn(c, id);
+    if (cn == NULL || cn->state != BT_CS_ACTIVE || !take_request(cn, b))
+        return;
+    size_t start = cn->out.bytes.len;
+    bt_wire_put_block(&cn->out.bytes, BT_MSG_CANCEL, b->piece, b->begin, b->length);
+    int rv = bt_conn_queue_msg(c, cn, start);
+    if (rv != 0)
+        bt_client_fail(c, rv);
+}
+
+static int on_reject(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_us now)
+{
+    if (!cn->fast)
+        return violation(c, cn, "reject without the Fast extension", now);
+    bt_block b = {m->index, m->begin, m->length};
+    if (take_request(cn, &b))
+        bt_picker_cancel(c->picker, &b, cn->id);
+    return 0;
+}
+
+static int block_done(bt_client *c, bt_conn *cn, bt_time_us now)
+{
+    bt_block b = cn->cur;
+    take_request(cn, &b);
+    cn->last_block = now;
+    cn->snubbed = false;
+    bt_pick_received res;
+    int rv = bt_picker_received(c->picker, &b, cn->id, cn->peer, &res);
+    if (rv != 0 || !res.fresh) {
+        c->stats.wasted += b.length;
+        return 0;
+    }
+    if (!c->cfg.virtual_payload) {
+        bt_action a = {.type = BT_ACT_STORAGE_WRITE, .conn = cn->id, .piece = b.piece,
+                       .begin = b.begin, .length = b.length, .data = cn->blockbuf};
+        if ((rv = bt_client_push_action(c, &a)) != 0)
+            return rv;
+        cn->blockbuf = NULL; /* owned by the queued action, then lent to the host */
+    }
+    for (uint32_t i = 0; i < res.ncancel; i++)
+        bt_conn_cancel_block(c, res.cancel[i], &b);
+    if (res.piece_done) {
+        bt_action a = {.type = BT_ACT_STORAGE_VERIFY, .conn = BT_CONN_NONE, .piece = b.piece,
+                       .length = bt_picker_piece_size(c->picker, b.piece)};
+        return bt_client_push_action(c, &a);
+    }
+    return 0;
+}
+
+static int on_piece(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_us now)
+{
+    bool real = !c->cfg.virtual_payload;
+    if (real && m->data == NULL && m->data_len > 0)
+        return violation(c, cn, "virtual payload on a real-payload client", now);
+    if (m->frag_off == 0) {
+        cn->cur = (bt_block){m->index, m->begin, m->length};
+        if (real) {
+            if (cn->blockbuf != NULL)
+                bt_free(c->mem, cn->blockbuf);
+            cn->blockbuf = bt_malloc(c->mem, m->length);
+            if (cn->blockbuf == NULL)
+                return BT_ERR_NOMEM;
+        }
+    }
+    if (real && m->data_len > 0)
+        memcpy(cn->blockbuf + m->frag_off, m->data, m->data_len);
+    cn->down_total += m->data_len;
+    c->stats.downloaded += m->data_len;
+    bt_rate_add(&cn->down, m->data_len, now);
+    return m->last ? block_done(c, cn, now) : 0;
+}
+
+static int on_extended(bt_client *c, bt_conn *cn, const bt_wire_msg *m)
+{
+    if (m->ext_id != 0 || !cn->extended)
+        return 0; /* we register no extension messages; others are ignored */
+    bt_ext_handshake hs;
+    int rv = bt_wire_parse_ext_handshake(m->data, m->data_len, &hs, c->mem);
+    if (rv == BT_ERR_NOMEM)
+        return rv;
+    if (rv == 0 && hs.reqq > 0)
+        cn->peer_reqq = hs.reqq;
+    return 0; /* a malformed extension handshake is ignored, as libtorrent does */
+}
+
+static int on_choke(bt_client *c, bt_conn *cn, bool choke)
+{
+    cn->peer_choking = choke;
+    if (choke && !cn->fast)
+        bt_conn_release_requests(c, cn, false); /* BEP 3: a choke drops pending requests */
+    return 0;
+}
+
+static int on_interest(bt_client *c, bt_conn *cn, bool interested)
+{
+    if (cn->peer_interested != interested && !cn->am_choking)
+        c->rechoke_soon = true;
+    cn->peer_interested = interested;
+    return 0;
+}
+
+/* BEP 3: bitfield only first; BEP 6: have-all/have-none only first and only with Fast. */
+static int first_msg_rules(bt_client *c, bt_conn *cn, uint8_t id, bt_time_us now)
+{
+    bool is_first_kind = id == BT_MSG_BITFIELD || id == BT_MSG_HAVE_ALL || id == BT_MSG_HAVE_NONE;
+    if (id == BT_MSG_KEEPALIVE)
+        return 1;
+    bool first = !cn->got_first_msg;
+    cn->got_first_msg = true;
+    if (is_first_kind && !first) {
+        violation(c, cn, "bitfield/have-all/have-none after the first message", now);
+        return 0;
+    }
+    bool fast_only = id == BT_MSG_HAVE_ALL || id == BT_MSG_HAVE_NONE || id == BT_MSG_SUGGEST ||
+                     id == BT_MSG_ALLOWED_FAST;
+    if (fast_only && !cn->fast) {
+        violation(c, cn, "Fast-extension message without BEP 6 negotiated", now);
+        return 0;
+    }
+    return 1;
+}
+
+int bt_conn_handle_msg(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_us now)
+{
+    if (m->id != BT_MSG_PIECE || m->frag_off == 0)
+        if (!first_msg_rules(c, cn, m->id, now))
+            return 0;
+    switch (m->id) {
+    case BT_MSG_CHOKE: return on_choke(c, cn, true);
+    case BT_MSG_UNCHOKE: return on_choke(c, cn, false);
+    case BT_MSG_INTERESTED: return on_interest(c, cn, true);
+    case BT_MSG_NOT_INTERESTED: return on_interest(c, cn, false);
+    case BT_MSG_HAVE: return on_have(c, cn, m->index, now);
+    case BT_MSG_BITFIELD: return on_bitfield(c, cn, m, now);
+    case BT_MSG_HAVE_ALL: return on_have_all(c, cn, now);
+    case BT_MSG_REQUEST: return on_request(c, cn, m, now);
+    case BT_MSG_CANCEL: return on_cancel(c, cn, m);
+    case BT_MSG_REJECT: return on_reject(c, cn, m, now);
+    case BT_MSG_PIECE: return on_piece(c, cn, m, now);
+    case BT_MSG_EXTENDED: return on_extended(c, cn, m);
+    default: return 0; /* keep-alive, have-none, port, suggest, allowed-fast, unknown */
+    }
+}
