@@ -58,12 +58,18 @@ typedef struct bt_ben_error {
  * (so duplicates are rejected); truncation, depth, token count and input size are limited.
  * |lim| may be NULL for the defaults. |buf| is borrowed and must outlive |doc|.
  * Returns 0, or BT_ERR_PROTO / BT_ERR_LIMIT with |err| (may be NULL) filled, or
- * BT_ERR_NOMEM. On failure |doc| holds nothing to free. */
+ * BT_ERR_NOMEM. On failure |doc| holds nothing to free (it is zeroed).
+ * Error offsets: the offending byte (bad type byte, bad digit, the 'e' of "ie", the '0' of
+ * "i03e" or "03:", the first byte of an unsorted or duplicate key, the first trailing byte);
+ * the start of an out-of-range integer or of a string whose length exceeds max_input
+ * (BT_ERR_LIMIT); the input length when the input ends early; the container's first byte for
+ * depth and the item's first byte for token-count limits (both BT_ERR_LIMIT). */
 int bt_ben_parse(bt_ben_doc *doc, const uint8_t *buf, size_t len, const bt_ben_limits *lim,
                  const bt_mem *mem, bt_ben_error *err);
 
 /* Like bt_ben_parse but decodes one item from the start of |buf| and stops there; *used is set
- * to the item's length. Needed for BEP 9 data messages (dict followed by raw bytes). */
+ * to the item's length (also doc->len). Needed for BEP 9 data messages (dict followed by raw
+ * bytes). |len| may exceed max_input: only the item itself must fit in max_input bytes. */
 int bt_ben_parse_prefix(bt_ben_doc *doc, const uint8_t *buf, size_t len, size_t *used,
                         const bt_ben_limits *lim, const bt_mem *mem, bt_ben_error *err);
 

@@ -42,17 +42,25 @@ typedef struct bt_choker_ops {
     /* Creates per-client state in *state (may stay NULL). Returns 0 or BT_ERR_NOMEM. */
     int (*init)(void **state, const bt_mem *mem);
     void (*del)(void *state, const bt_mem *mem);
-    /* A connection joined / left the peer set (rotation lists, new-peer weighting). */
+    /* A connection joined / left the peer set (rotation lists, new-peer weighting). Only
+     * added connections are ever unchoked. peer_added returns 0, BT_ERR_NOMEM, or
+     * BT_ERR_EXISTS (id already added); removing an unknown id is a no-op. */
     int (*peer_added)(void *state, bt_conn_id id, bt_pcg32 *rng, const bt_mem *mem);
     void (*peer_removed)(void *state, bt_conn_id id);
     /* Decides who is unchoked: writes unchoke[i] = 1 or 0 for each of the |n| peers (sorted by
-     * id ascending). Must not depend on anything but its arguments and |state|. */
+     * id ascending). Must not depend on anything but its arguments and |state|. Called once
+     * per round (ctx->round + 1 each time, every 10 s); extra calls with the same round (on
+     * events) are allowed and do not advance round-based rotations. The caller applies every
+     * decision (|choked| at the next call reflects it). Never allocates. */
     void (*rechoke)(void *state, const bt_choke_ctx *ctx, const bt_choke_peer *peers, size_t n,
                     uint8_t *unchoke);
 } bt_choker_ops;
 
 /* Built-in strategies. */
-extern const bt_choker_ops bt_choker_reference; /* mainline 4.x, REFERENCE.md s1 */
+/* mainline 4.x, REFERENCE.md s1: leecher tit-for-tat (slots-1 fastest non-snubbed
+ * interested downloaders + optimistic unchoke rotated every 3 rounds, new peers 3x as likely
+ * to be next) and the seed algorithm; details in bt_choker_reference.c. */
+extern const bt_choker_ops bt_choker_reference;
 
 /* Finds a built-in strategy by name; NULL if none. */
 const bt_choker_ops *bt_choker_find(const char *name);
@@ -60,7 +68,9 @@ const bt_choker_ops *bt_choker_find(const char *name);
 const char *const *bt_choker_names(void);
 
 /* Mainline 4.x automatic slot count from an upload limit in bytes/s (0 = unlimited -> 7):
- * <9 kB/s 2, <15 3, <42 4, else int(sqrt(0.6 * rate_kB)). */
+ * with rate_kB = limit / 1000 (integer): <9 -> 2, <15 -> 3, <42 -> 4, else
+ * int(sqrt(0.6 * rate_kB)). Only for configurations asking for auto slots; the client's
+ * default is 4 (BEP 3). */
 uint32_t bt_choker_auto_slots(uint64_t upload_limit);
 
 #endif

@@ -52,17 +52,29 @@ uint32_t bt_picker_piece_size(const bt_picker *pk, uint32_t piece);
 uint32_t bt_picker_blocks_in_piece(const bt_picker *pk, uint32_t piece);
 
 /* Availability: a peer's have (inc) or its loss (dec, on disconnect). Seeds (have-all or a
- * full bitfield) are counted once in a separate counter, so they cost O(1). */
+ * full bitfield) are counted once in a separate counter, so they cost O(1).
+ * inc_bitfield/dec_bitfield: a FULL |bf| (bf->count == npieces) is counted as a seed (same as
+ * inc_seed/dec_seed); any other |bf| is counted piece by piece. |bf| must have npieces bits.
+ * The caller must undo exactly what it added: if haves complete a peer's bitfield, call
+ * bt_picker_promote_seed(|bf|) once (after the bt_picker_inc of the last piece), so that the
+ * later dec_bitfield of the full bitfield (a seed decrement) is symmetric.
+ * Decrementing below zero is a caller bug (assert). */
 void bt_picker_inc(bt_picker *pk, uint32_t piece);
 void bt_picker_dec(bt_picker *pk, uint32_t piece);
 void bt_picker_inc_bitfield(bt_picker *pk, const bt_bitfield *bf);
 void bt_picker_dec_bitfield(bt_picker *pk, const bt_bitfield *bf);
 void bt_picker_inc_seed(bt_picker *pk);
 void bt_picker_dec_seed(bt_picker *pk);
+/* A peer counted piece by piece now has every piece (|bf| is full): moves its counts to the
+ * seed counter (per-piece decrements + one seed increment). */
+void bt_picker_promote_seed(bt_picker *pk, const bt_bitfield *bf);
+/* Per-piece count plus the seed count. */
 uint32_t bt_picker_availability(const bt_picker *pk, uint32_t piece);
 
 /* Our own pieces. */
-void bt_picker_set_have(bt_picker *pk, uint32_t piece); /* e.g. when starting as a seed */
+/* Marks |piece| had without verification through the picker (e.g. resume data, starting as a
+ * seed); drops its block states if it was started. */
+void bt_picker_set_have(bt_picker *pk, uint32_t piece);
 bool bt_picker_have(const bt_picker *pk, uint32_t piece);
 const bt_bitfield *bt_picker_have_bits(const bt_picker *pk);
 bool bt_picker_complete(const bt_picker *pk);
@@ -72,13 +84,21 @@ bool bt_picker_in_endgame(const bt_picker *pk);
 /* Picks up to |max| blocks to request from the peer |who| whose pieces are |peer_has| (NULL
  * means the peer is a seed), writes them to |out| and marks them requested by |who|.
  * |allowed_only| (may be NULL): if non-NULL, only pieces set in it may be picked (BEP 6
- * allowed-fast while choked). Order: blocks of partial pieces first, then new pieces by the
- * strategy; in endgame, blocks already requested by other peers (never twice by |who|).
+ * allowed-fast while choked). Order: blocks of partial pieces first (open pieces with
+ * unrequested blocks: fewest unrequested blocks first, then oldest), then new pieces by the
+ * strategy (new pieces need availability >= 1); in endgame (no unrequested block left in any
+ * missing piece), blocks already requested by other peers, fewest requesters first, at most
+ * cfg.endgame_dups requesters per block, never twice by |who|. If the last unrequested blocks
+ * are taken in this call, the rest of |max| is filled with endgame blocks.
+ * Starting a new piece may allocate its block array (reused from a small pool when
+ * possible); if that fails the pick stops and returns the blocks found so far (maybe 0).
  * Returns the number of blocks written. */
 uint32_t bt_picker_pick(bt_picker *pk, const bt_bitfield *peer_has, const bt_bitfield *allowed_only,
                         bt_conn_id who, bt_block *out, uint32_t max);
 
-/* A request to |who| was dropped (choke without Fast, reject, timeout, disconnect). */
+/* A request to |who| was dropped (choke without Fast, reject, timeout, disconnect). When
+ * the last requester of a block is dropped the block is unrequested again. Unknown blocks or
+ * requesters are ignored. */
 void bt_picker_cancel(bt_picker *pk, const bt_block *b, bt_conn_id who);
 
 typedef struct bt_pick_received {
@@ -89,8 +109,9 @@ typedef struct bt_pick_received {
 } bt_pick_received;
 
 /* Block |b| arrived from |who|, whose peer record is |source| (kept per block for banning).
- * Returns 0, or BT_ERR_NOTFOUND if |b| is not a block of a piece we are missing (caller
- * treats it as unrequested data). */
+ * Fills |res|. Returns 0, or BT_ERR_NOTFOUND if |b| is not a block (exact begin and length)
+ * of a started piece we are missing (caller treats it as unrequested data). A block already
+ * received returns 0 with fresh == false (its requester |who| is released). */
 int bt_picker_received(bt_picker *pk, const bt_block *b, bt_conn_id who, uint32_t source,
                        bt_pick_received *res);
 
@@ -98,8 +119,14 @@ int bt_picker_received(bt_picker *pk, const bt_block *b, bt_conn_id who, uint32_
  * Returns the count (may exceed |max|; only |max| are written). */
 uint32_t bt_picker_sources(const bt_picker *pk, uint32_t piece, uint32_t *out, uint32_t max);
 
-/* Verification result for a piece whose blocks were all received: ok marks it had; failure
- * resets all its blocks to missing. */
+/* Verification result for a piece whose blocks were all received (piece_done): ok marks it
+ * had; failure resets all its blocks to missing and returns the piece to the availability
+ * order. Ignored if |piece| is not a started piece with every block received. */
 void bt_picker_verified(bt_picker *pk, uint32_t piece, bool ok);
+
+/* Checks the picker's internal invariants (availability order, bucket bounds, block counters,
+ * open list). O(npieces + blocks in flight); for tests, fuzzing and sim invariant sweeps.
+ * Returns 0, or BT_ERR_STATE if an invariant is broken. */
+int bt_picker_check(const bt_picker *pk);
 
 #endif

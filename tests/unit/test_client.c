@@ -132,7 +132,7 @@ static void test_handshake_bytes(void)
     CU_ASSERT(out.data[68 + 5 + 4] == 20 && out.data[68 + 5 + 5] == 0);
     bt_conn_info info;
     CU_ASSERT(bt_conn_get_info(f.c, f.id, &info) == 0);
-    CU_ASSERT(info.handshaked && info.fast && info.extended && info.am_choking);
+    CU_ASSERT(info.handshaked && info.fast && info.extended && !info.peer_interested);
     bt_buf_free(&b);
     bt_buf_free(&out);
     bt_client_del(f.c);
