@@ -16,7 +16,10 @@ const bt_choker_ops *bt_choker_find(const char *name)
     return NULL;
 }
 
-const char *const *bt_choker_names(void) { return names; }
+const char *const *bt_choker_names(void)
+{
+    return names;
+}
 
 /* floor(sqrt(x)) without floating point. */
 static uint64_t isqrt(uint64_t x)

@@ -48,10 +48,9 @@ typedef struct bt_choker_ops {
     int (*peer_added)(void *state, bt_conn_id id, bt_pcg32 *rng, const bt_mem *mem);
     void (*peer_removed)(void *state, bt_conn_id id);
     /* Decides who is unchoked: writes unchoke[i] = 1 or 0 for each of the |n| peers (sorted by
-     * id ascending). Must not depend on anything but its arguments and |state|. Called once
-     * per round (ctx->round + 1 each time, every 10 s); extra calls with the same round (on
-     * events) are allowed and do not advance round-based rotations. The caller applies every
-     * decision (|choked| at the next call reflects it). Never allocates. */
+     * id ascending). Must not depend on anything but its arguments and |state|. Extra calls
+     * (ctx->periodic false) must not advance rotations. The caller applies every decision
+     * (|choked| at the next call reflects it). Never allocates. */
     void (*rechoke)(void *state, const bt_choke_ctx *ctx, const bt_choke_peer *peers, size_t n,
                     uint8_t *unchoke);
 } bt_choker_ops;

@@ -4,7 +4,7 @@
  *
  * State: the rotation list (mainline's self.connections) of {id, round of our last
  * choked->unchoked transition}, scratch arrays sized with it (grown in peer_added, so rechoke
- * never allocates), the last round seen, and mainline's unchokes_since_last.
+ * never allocates), and mainline's unchokes_since_last.
  *
  * peer_added: BitTornado Choker.connection_made, randrange(-2, n+1) clamped at 0: the front
  * (the next optimistic unchoke) has weight 3, every other position 1 (BEP 3: "new
@@ -12,7 +12,7 @@
  * Mainline 4.x itself inserts uniformly (randrange(n+1)).
  *
  * rechoke, leeching (Choker._rechoke after _round_robin):
- * 1. On the first call of a round with round % 3 == 0 (mainline count % 3 == 0: every 30 s),
+ * 1. On a periodic call with round % 3 == 0 (mainline count % 3 == 0: every 30 s),
  *    rotate the list so its first choked and interested peer is at the front.
  * 2. Regular: interested, not snubbed peers, best slots-1 by down_rate; ties go to the
  *    earlier list position (mainline sorts (-rate, list index)). No rate floor: mainline
@@ -23,7 +23,7 @@
  *    every peer not regular is unchoked while count > 0, and count drops only for interested
  *    ones (so uninterested peers met on the way stay unchoked, as in mainline); the rest are
  *    choked. With enough non-snubbed interested peers that is slots interested unchokes.
- * rechoke, seeding (Choker._rechoke_seed; force_new_unchokes on the first call of a round):
+ * rechoke, seeding (Choker._rechoke_seed; force_new_unchokes on periodic calls):
  * - is_seed peers count as not interested (never unchoked while we seed);
  * - i = (slots+2)/3 new unchokes per 30 s, (i + round%3)/3 this round, minus the unchokes
  *   made by extra calls since the last round (mainline unchokes_since_last);
@@ -34,10 +34,11 @@
  *   unchoked non-kept ones met first); uninterested peers are choked; then the list is
  *   rotated to start after the last peer given a remaining slot (round robin).
  *   With 4 slots: 3 kept + 1 new in two rounds of three, 4 kept in the third.
- * Extra calls within one round (same ctx->round) do not rotate again and make no forced
- * seed unchokes, like mainline's event-driven _rechoke. The caller is assumed to apply every
- * decision (the state records the round of each choked->unchoked decision). Peers not added
- * with peer_added are never unchoked; list entries absent from |peers| are skipped. */
+ * Extra calls (ctx->periodic false: a join, leave or interest change) never rotate and make
+ * no forced seed unchokes, like mainline's event-driven _rechoke / _rechoke_seed(False); they
+ * count as part of the last periodic round (ctx->round - 1). The caller is assumed to apply
+ * every decision (the state records the round of each choked->unchoked decision). Peers not
+ * added with peer_added are never unchoked; list entries absent from |peers| are skipped. */
 #include "bt_choker.h"
 
 #include "bt_mem.h"
@@ -55,19 +56,17 @@ typedef struct entry {
     uint64_t unchoke_round; /* round of our last choked->unchoked decision, NEVER if none */
 } entry;
 
-typedef struct rank {   /* sort key, smaller is better */
+typedef struct rank { /* sort key, smaller is better */
     uint64_t a, b, c;
-    uint32_t pos;       /* list position */
+    uint32_t pos; /* list position */
 } rank;
 
 typedef struct ref_state {
     entry *list;
     uint32_t n, cap;
-    uint32_t *idx;  /* scratch: list position -> index in peers, NONE if absent */
-    uint8_t *keep;  /* scratch: list position is regular / kept */
-    rank *top;      /* scratch: best candidates */
-    uint64_t last_round;
-    bool seen_round;
+    uint32_t *idx; /* scratch: list position -> index in peers, NONE if absent */
+    uint8_t *keep; /* scratch: list position is regular / kept */
+    rank *top;     /* scratch: best candidates */
     uint32_t unchokes_since_last;
 } ref_state;
 
@@ -270,12 +269,14 @@ static void leech_decide(ref_state *s, const bt_choke_ctx *ctx, const bt_choke_p
     }
 }
 
-static bool seed_interested(const bt_choke_peer *p) { return p->interested && !p->is_seed; }
+static bool seed_interested(const bt_choke_peer *p)
+{
+    return p->interested && !p->is_seed;
+}
 
 /* Mainline _rechoke_seed, first half: ranks the unchoked interested peers and keeps the best
  * |kept|. Returns how many were kept. */
-static uint32_t seed_keep(ref_state *s, const bt_choke_ctx *ctx, const bt_choke_peer *peers,
-                          uint32_t kept)
+static uint32_t seed_keep(ref_state *s, uint64_t cur, const bt_choke_peer *peers, uint32_t kept)
 {
     uint32_t len = 0;
     for (uint32_t i = 0; i < s->n; i++) {
@@ -283,7 +284,7 @@ static uint32_t seed_keep(ref_state *s, const bt_choke_ctx *ctx, const bt_choke_
         if (x == NONE || peers[x].choked || !seed_interested(&peers[x]))
             continue;
         uint64_t when = s->list[i].unchoke_round;
-        bool recent = (when != NEVER && when + 3 > ctx->round) || peers[x].pending_requests > 0;
+        bool recent = (when != NEVER && when + 3 > cur) || peers[x].pending_requests > 0;
         rank r = {1, 0, UINT64_MAX - peers[x].up_rate, i};
         if (recent)
             r = (rank){0, UINT64_MAX - (when == NEVER ? 0 : when), r.c, i};
@@ -294,9 +295,10 @@ static uint32_t seed_keep(ref_state *s, const bt_choke_ctx *ctx, const bt_choke_
 }
 
 /* Mainline _rechoke_seed. Returns the list position to rotate to (0: none). */
-static uint32_t seed_decide(ref_state *s, const bt_choke_ctx *ctx, const bt_choke_peer *peers,
-                            bool fresh, uint8_t *unchoke)
+static uint32_t seed_decide(ref_state *s, const bt_choke_ctx *ctx, uint64_t cur,
+                            const bt_choke_peer *peers, uint8_t *unchoke)
 {
+    bool fresh = ctx->periodic;
     uint32_t force = 0;
     if (fresh) {
         uint32_t per30 = (uint32_t)(((uint64_t)ctx->slots + 2) / 3);
@@ -304,7 +306,7 @@ static uint32_t seed_decide(ref_state *s, const bt_choke_ctx *ctx, const bt_chok
         force = now > s->unchokes_since_last ? now - s->unchokes_since_last : 0;
     }
     assert(force <= ctx->slots);
-    uint32_t nonpref = ctx->slots - seed_keep(s, ctx, peers, ctx->slots - force);
+    uint32_t nonpref = ctx->slots - seed_keep(s, cur, peers, ctx->slots - force);
     if (fresh)
         s->unchokes_since_last = 0;
     else
@@ -325,29 +327,28 @@ static uint32_t seed_decide(ref_state *s, const bt_choke_ctx *ctx, const bt_chok
     return last == NONE ? 0 : last + 1;
 }
 
-static void ref_rechoke(void *state, const bt_choke_ctx *ctx, const bt_choke_peer *peers,
-                        size_t n, uint8_t *unchoke)
+static void ref_rechoke(void *state, const bt_choke_ctx *ctx, const bt_choke_peer *peers, size_t n,
+                        uint8_t *unchoke)
 {
     ref_state *s = state;
     for (size_t i = 1; i < n; i++)
         assert(peers[i - 1].id < peers[i].id);
     memset(unchoke, 0, n);
-    bool fresh = !s->seen_round || ctx->round != s->last_round;
-    s->seen_round = true;
-    s->last_round = ctx->round;
+    /* the round this call belongs to: an extra call is part of the last periodic round */
+    uint64_t cur = ctx->periodic || ctx->round == 0 ? ctx->round : ctx->round - 1;
     map_peers(s, peers, n);
     uint32_t rot = 0;
     if (ctx->seeding) {
-        rot = seed_decide(s, ctx, peers, fresh, unchoke);
+        rot = seed_decide(s, ctx, cur, peers, unchoke);
     } else {
-        if (fresh && ctx->round % OPTIMISTIC_ROUNDS == 0)
+        if (ctx->periodic && ctx->round % OPTIMISTIC_ROUNDS == 0)
             rotate_optimistic(s, peers, n);
         leech_decide(s, ctx, peers, unchoke);
     }
     for (uint32_t i = 0; i < s->n; i++) {
         uint32_t x = s->idx[i];
         if (x != NONE && unchoke[x] && peers[x].choked)
-            s->list[i].unchoke_round = ctx->round;
+            s->list[i].unchoke_round = cur;
     }
     rotate(s, rot);
 }

@@ -45,11 +45,8 @@ static int on_have(bt_client *c, bt_conn *cn, uint32_t piece, bt_time_us now)
     if (cn->counted_bits)
         bt_picker_inc(c->picker, piece);
     if (cn->counted_bits && bt_bitfield_full(&cn->have)) {
-        /* It became a seed: move it from per-piece counts to the picker's seed counter
-         * (once per peer, O(pieces)). */
-        for (uint32_t i = 0; i < cn->have.nbits; i++)
-            bt_picker_dec(c->picker, i);
-        bt_picker_inc_seed(c->picker);
+        /* It became a seed: from per-piece counts to the seed counter (once per peer). */
+        bt_picker_promote_seed(c->picker, &cn->have);
         cn->counted_bits = false;
         cn->counted_seed = true;
     }

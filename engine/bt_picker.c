@@ -11,7 +11,7 @@
  *   O(1). Taking a piece out of (or back into) the pool cascades one swap per bucket above
  *   it: O(highest availability). The bucket array grows by doubling; if that allocation
  *   fails the piece stays in the top bucket (key < availability: it is only less precisely
- *   ordered), which is why |key| is stored rather than derived.
+ *   ordered, until its availability falls back to its key), which is why |key| is stored.
  * - Started pieces are records (block states) in |recs|, found through |act|. Records with
  *   unrequested blocks are also listed in |open| (usually a handful), scanned for the strict
  *   priority pass. Block arrays of full-size pieces are recycled through a small spare stack,
@@ -62,9 +62,9 @@ struct bt_picker {
     uint32_t *key;   /* piece -> bucket (valid in the pool) */
     uint32_t *start; /* nb + 1 entries; start[nb] is the pool size */
     uint32_t nb;
-    uint32_t *perm;     /* BT_PICK_RANDOM: a random permutation of the pieces */
-    uint32_t seq_next;  /* BT_PICK_SEQUENTIAL: no pool piece has a lower index */
-    uint32_t *act;      /* piece -> index in recs, NONE if not started */
+    uint32_t *perm;    /* BT_PICK_RANDOM: a random permutation of the pieces */
+    uint32_t seq_next; /* BT_PICK_SEQUENTIAL: no pool piece has a lower index */
+    uint32_t *act;     /* piece -> index in recs, NONE if not started */
     rec *recs;
     uint32_t nrecs, caprecs;
     uint32_t *open; /* caprecs entries */
@@ -273,7 +273,10 @@ void bt_picker_dec_bitfield(bt_picker *pk, const bt_bitfield *bf)
         each_bit(pk, bf, bt_picker_dec);
 }
 
-void bt_picker_inc_seed(bt_picker *pk) { pk->seeds++; }
+void bt_picker_inc_seed(bt_picker *pk)
+{
+    pk->seeds++;
+}
 
 void bt_picker_dec_seed(bt_picker *pk)
 {
@@ -297,10 +300,22 @@ uint32_t bt_picker_availability(const bt_picker *pk, uint32_t p)
 
 /* ---- own pieces ---- */
 
-bool bt_picker_have(const bt_picker *pk, uint32_t p) { return bt_bitfield_get(&pk->have, p); }
-const bt_bitfield *bt_picker_have_bits(const bt_picker *pk) { return &pk->have; }
-bool bt_picker_complete(const bt_picker *pk) { return bt_bitfield_full(&pk->have); }
-uint64_t bt_picker_bytes_left(const bt_picker *pk) { return pk->bytes_left; }
+bool bt_picker_have(const bt_picker *pk, uint32_t p)
+{
+    return bt_bitfield_get(&pk->have, p);
+}
+const bt_bitfield *bt_picker_have_bits(const bt_picker *pk)
+{
+    return &pk->have;
+}
+bool bt_picker_complete(const bt_picker *pk)
+{
+    return bt_bitfield_full(&pk->have);
+}
+uint64_t bt_picker_bytes_left(const bt_picker *pk)
+{
+    return pk->bytes_left;
+}
 
 bool bt_picker_in_endgame(const bt_picker *pk)
 {
@@ -377,16 +392,20 @@ static uint32_t rec_start(bt_picker *pk, uint32_t p)
     memset(blocks, 0, (size_t)nblocks * sizeof(*blocks));
     pool_remove(pk, p);
     uint32_t r = pk->nrecs++;
-    pk->recs[r] = (rec){.piece = p, .nblocks = nblocks, .nfree = nblocks, .nrecv = 0,
-                        .open_pos = NONE, .seq = pk->seq++, .blocks = blocks};
+    pk->recs[r] = (rec){.piece = p,
+                        .nblocks = nblocks,
+                        .nfree = nblocks,
+                        .nrecv = 0,
+                        .open_pos = NONE,
+                        .seq = pk->seq++,
+                        .blocks = blocks};
     pk->act[p] = r;
     open_add(pk, r);
     return r;
 }
 
 /* Requests up to |max| unrequested blocks of record |r| for |who|. */
-static uint32_t take_blocks(bt_picker *pk, uint32_t r, bt_conn_id who, bt_block *out,
-                            uint32_t max)
+static uint32_t take_blocks(bt_picker *pk, uint32_t r, bt_conn_id who, bt_block *out, uint32_t max)
 {
     rec *x = &pk->recs[r];
     uint32_t got = 0;
@@ -543,8 +562,8 @@ static uint32_t next_allowed(bt_picker *pk, const query *q, bool random)
 
 static uint32_t next_new(bt_picker *pk, query *q)
 {
-    bool random_first = pk->cfg.strategy == BT_PICK_RAREST_FIRST &&
-                        pk->have.count < pk->cfg.random_first;
+    bool random_first =
+        pk->cfg.strategy == BT_PICK_RAREST_FIRST && pk->have.count < pk->cfg.random_first;
     bool random = random_first || pk->cfg.strategy == BT_PICK_RANDOM;
     if (q->allowed != NULL)
         return next_allowed(pk, q, random);
@@ -789,8 +808,7 @@ static int alloc_arrays(bt_picker *pk)
     return bt_bitfield_init(&pk->have, pk->n, m);
 }
 
-int bt_picker_new(bt_picker **out, const bt_picker_config *cfg, bt_pcg32 *rng,
-                  const bt_mem *mem)
+int bt_picker_new(bt_picker **out, const bt_picker_config *cfg, bt_pcg32 *rng, const bt_mem *mem)
 {
     *out = NULL;
     if (!config_ok(cfg))
@@ -838,8 +856,8 @@ void bt_picker_del(bt_picker *pk)
         bt_free(m, pk->recs[r].blocks);
     for (uint32_t i = 0; i < pk->nspare; i++)
         bt_free(m, pk->spare[i]);
-    void *arrays[] = {pk->avail, pk->order, pk->pos, pk->key, pk->act, pk->start,
-                      pk->perm,  pk->recs,  pk->open};
+    void *arrays[] = {pk->avail, pk->order, pk->pos,  pk->key, pk->act,
+                      pk->start, pk->perm,  pk->recs, pk->open};
     for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++) {
         if (arrays[i] != NULL)
             bt_free(m, arrays[i]);
@@ -863,8 +881,9 @@ static bool check_pool(const bt_picker *pk)
             if (p >= pk->n || pk->pos[p] != i || pk->key[p] != k || pk->act[p] != NONE ||
                 bt_bitfield_get(&pk->have, p))
                 return false;
-            /* key == availability unless saturated in the top bucket */
-            if (k != pk->avail[p] && !(k == pk->nb - 1 && pk->avail[p] > k))
+            /* key == availability, unless the piece saturated in a top bucket when the
+             * buckets could not grow (a key >= FIRST_BUCKETS - 1, then below availability) */
+            if (k != pk->avail[p] && !(k >= FIRST_BUCKETS - 1 && pk->avail[p] > k))
                 return false;
             if (p < pk->seq_next)
                 return false;

@@ -72,9 +72,8 @@ static void bench_download(bt_picker *pk, bt_bitfield *peers, bt_pcg32 *rng)
     }
     double t1 = bench_now();
     printf("  pick+recv+verify %9.0f ns/pick  (%llu picks, %llu empty, %llu blocks, %s)\n",
-           (t1 - t0) * 1e9 / (double)picks, (unsigned long long)picks,
-           (unsigned long long)empty, (unsigned long long)blocks,
-           bt_picker_complete(pk) ? "complete" : "INCOMPLETE");
+           (t1 - t0) * 1e9 / (double)picks, (unsigned long long)picks, (unsigned long long)empty,
+           (unsigned long long)blocks, bt_picker_complete(pk) ? "complete" : "INCOMPLETE");
 }
 
 static void run(uint32_t npieces)

@@ -198,7 +198,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
         .npieces = ((uint32_t)data[0] << 8 | data[1]) % 2000,
         .max_block_len = 1u << (data[4] % 18),
         .max_extended_len = 2u + 16u * data[5],
-        .max_unknown_len = 8u * data[5],
+        .max_unknown_len = 24u * data[3],
     };
     int mode = data[2] & 3;
     const uint8_t *in = data + 6;

@@ -382,7 +382,7 @@ static void test_sequential(void)
     bt_block b[12];
     CU_ASSERT_FATAL(bt_picker_pick(pk, &has, NULL, 1, b, 3) == 3);
     CU_ASSERT(b[0].piece == 1 && b[1].piece == 2 && b[2].piece == 4);
-    deliver(pk, b, 1, 1, true);  /* piece 1 verified */
+    deliver(pk, b, 1, 1, true);      /* piece 1 verified */
     deliver(pk, b + 1, 1, 1, false); /* piece 2 fails: back to missing */
     CU_ASSERT(bt_picker_have(pk, 1) && !bt_picker_have(pk, 2));
     CU_ASSERT_FATAL(bt_picker_pick(pk, &has, NULL, 1, b, 12) == 4);
@@ -520,8 +520,8 @@ static void test_verify_fail(void)
     CU_ASSERT(bt_picker_bytes_left(pk) == 2 * 2 * KB16);
     /* hostile blocks, also for started pieces */
     CU_ASSERT(bt_picker_pick(pk, NULL, NULL, 1, b, 4) == 4);
-    bt_block bad[] = {{1, 0, KB16}, {9, 0, KB16}, {0, 1, KB16}, {2, 2 * KB16, KB16},
-                      {2, 0, KB16 - 1}};
+    bt_block bad[] = {
+        {1, 0, KB16}, {9, 0, KB16}, {0, 1, KB16}, {2, 2 * KB16, KB16}, {2, 0, KB16 - 1}};
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
         CU_ASSERT(bt_picker_received(pk, &bad[i], 1, 1, &res) == BT_ERR_NOTFOUND);
     CU_ASSERT(bt_picker_check(pk) == 0);
@@ -610,6 +610,32 @@ static void test_nomem(void)
         bt_picker_del(pk);
     }
     CU_ASSERT(ok > 0 && ok < 30);
+    /* the availability buckets cannot grow: pieces saturate in the top bucket */
+    failmem fm;
+    failmem_init(&fm, -1);
+    bt_picker *pk = NULL;
+    bt_picker_config c2 = cfg_of(8, KB16, BT_PICK_RAREST_FIRST);
+    CU_ASSERT_FATAL(bt_picker_new(&pk, &c2, &rng, &fm.mem) == 0);
+    fm.left = 0;
+    for (uint32_t k = 0; k < 40; k++) {
+        for (uint32_t p = 0; p < 8; p++) {
+            if (p <= k % 8)
+                bt_picker_inc(pk, p);
+        }
+        CU_ASSERT(bt_picker_check(pk) == 0);
+    }
+    CU_ASSERT(bt_picker_availability(pk, 0) == 40 && bt_picker_availability(pk, 7) == 5);
+    for (uint32_t k = 0; k < 31; k++)
+        bt_picker_dec(pk, 0); /* 9: now the rarest */
+    CU_ASSERT(bt_picker_check(pk) == 0);
+    fm.left = -1;
+    for (uint32_t k = 0; k < 40; k++)
+        bt_picker_inc(pk, 7);
+    CU_ASSERT(bt_picker_check(pk) == 0);
+    bt_block b[8];
+    CU_ASSERT(bt_picker_pick(pk, NULL, NULL, 1, b, 1) == 1 && b[0].piece == 0);
+    CU_ASSERT(bt_picker_check(pk) == 0);
+    bt_picker_del(pk);
 }
 
 /* ---- a simulated download with several fake peers ---- */
@@ -640,8 +666,7 @@ typedef struct sim_stats {
 } sim_stats;
 
 /* Peer |i| delivers the oldest block it was asked for. */
-static void fake_deliver(bt_picker *pk, fake_peer *peers, uint32_t i, bt_pcg32 *rng,
-                         sim_stats *st)
+static void fake_deliver(bt_picker *pk, fake_peer *peers, uint32_t i, bt_pcg32 *rng, sim_stats *st)
 {
     fake_peer *f = &peers[i];
     if (f->nq == 0)
@@ -728,6 +753,122 @@ static void test_full_download(void)
     }
 }
 
+/* ---- random operation sequences keep the invariants ---- */
+
+#define RP 5
+#define ROUT 512
+
+typedef struct rnd_world {
+    bt_picker *pk;
+    bt_pcg32 rng;
+    bt_bitfield has[RP];
+    bt_block out[ROUT];
+    bt_conn_id who[ROUT];
+    uint32_t nout;
+} rnd_world;
+
+static void rnd_forget(rnd_world *w, uint32_t i)
+{
+    w->out[i] = w->out[w->nout - 1];
+    w->who[i] = w->who[w->nout - 1];
+    w->nout--;
+}
+
+/* Drops the outstanding requests of |piece|. */
+static void rnd_forget_piece(rnd_world *w, uint32_t piece)
+{
+    for (uint32_t i = w->nout; i-- > 0;) {
+        if (w->out[i].piece == piece)
+            rnd_forget(w, i);
+    }
+}
+
+static void rnd_receive(rnd_world *w, uint32_t i)
+{
+    bt_block b = w->out[i];
+    bt_conn_id who = w->who[i];
+    rnd_forget(w, i);
+    bt_pick_received res;
+    CU_ASSERT_FATAL(bt_picker_received(w->pk, &b, who, who, &res) == 0);
+    for (uint32_t k = 0; k < res.ncancel; k++) {
+        for (uint32_t j = w->nout; j-- > 0;) {
+            if (w->who[j] == res.cancel[k] && w->out[j].piece == b.piece &&
+                w->out[j].begin == b.begin)
+                rnd_forget(w, j);
+        }
+    }
+    if (res.piece_done) {
+        bt_picker_verified(w->pk, b.piece, bt_pcg32_below(&w->rng, 4) != 0);
+        rnd_forget_piece(w, b.piece);
+    }
+}
+
+static void rnd_step(rnd_world *w, uint32_t npieces)
+{
+    uint32_t op = bt_pcg32_below(&w->rng, 100), peer = bt_pcg32_below(&w->rng, RP);
+    uint32_t p = bt_pcg32_below(&w->rng, npieces);
+    if (op < 20 && !bt_bitfield_full(&w->has[peer])) {
+        if (bt_bitfield_set(&w->has[peer], p))
+            bt_picker_inc(w->pk, p);
+        if (bt_bitfield_full(&w->has[peer]))
+            bt_picker_promote_seed(w->pk, &w->has[peer]);
+    } else if (op < 25) { /* the peer reconnects with another bitfield */
+        bt_picker_dec_bitfield(w->pk, &w->has[peer]);
+        for (uint32_t i = w->nout; i-- > 0;) {
+            if (w->who[i] == peer) {
+                bt_picker_cancel(w->pk, &w->out[i], peer);
+                rnd_forget(w, i);
+            }
+        }
+        bt_bitfield_clear_all(&w->has[peer]);
+        bool all = bt_pcg32_below(&w->rng, 4) == 0;
+        for (uint32_t q = 0; q < npieces; q++) {
+            if (all || bt_pcg32_below(&w->rng, 2))
+                bt_bitfield_set(&w->has[peer], q);
+        }
+        bt_picker_inc_bitfield(w->pk, &w->has[peer]);
+    } else if (op < 55 && w->nout + 8 <= ROUT) {
+        uint32_t n = bt_picker_pick(w->pk, &w->has[peer], NULL, peer, w->out + w->nout,
+                                    bt_pcg32_below(&w->rng, 9));
+        for (uint32_t i = 0; i < n; i++) {
+            CU_ASSERT(bt_bitfield_get(&w->has[peer], w->out[w->nout + i].piece));
+            w->who[w->nout + i] = peer;
+        }
+        w->nout += n;
+    } else if (op < 65 && w->nout > 0) {
+        uint32_t i = bt_pcg32_below(&w->rng, w->nout);
+        bt_picker_cancel(w->pk, &w->out[i], w->who[i]);
+        rnd_forget(w, i);
+    } else if (op < 98 && w->nout > 0) {
+        rnd_receive(w, bt_pcg32_below(&w->rng, w->nout));
+    } else if (op >= 98) {
+        bt_picker_set_have(w->pk, p);
+        rnd_forget_piece(w, p);
+    }
+}
+
+static void test_random_operations(void)
+{
+    for (uint64_t seed = 0; seed < 60; seed++) {
+        rnd_world w;
+        memset(&w, 0, sizeof(w));
+        bt_picker_config c = cfg_of(37, 3 * KB16, (bt_pick_strategy)(seed % 3));
+        c.total_len -= KB16 + 77;
+        c.endgame_dups = 1 + (uint32_t)(seed % 4);
+        c.random_first = (uint32_t)(seed % 5);
+        w.pk = mk(&c, &w.rng, seed);
+        for (uint32_t i = 0; i < RP; i++)
+            CU_ASSERT_FATAL(bt_bitfield_init(&w.has[i], 37, bt_mem_default()) == 0);
+        for (int step = 0; step < 3000 && !bt_picker_complete(w.pk); step++) {
+            rnd_step(&w, 37);
+            CU_ASSERT_FATAL(bt_picker_check(w.pk) == 0);
+        }
+        for (uint32_t i = 0; i < RP; i++)
+            bt_bitfield_free(&w.has[i], bt_mem_default());
+        bt_picker_del(w.pk);
+    }
+}
+
 int test_picker_add_suite(void)
 {
     CU_pSuite s = CU_add_suite("picker", NULL, NULL);
@@ -748,7 +889,8 @@ int test_picker_add_suite(void)
         CU_add_test(s, "verify failure", test_verify_fail) == NULL ||
         CU_add_test(s, "states", test_states) == NULL ||
         CU_add_test(s, "allocation failure", test_nomem) == NULL ||
-        CU_add_test(s, "full download", test_full_download) == NULL)
+        CU_add_test(s, "full download", test_full_download) == NULL ||
+        CU_add_test(s, "random operations", test_random_operations) == NULL)
         return 1;
     return 0;
 }
