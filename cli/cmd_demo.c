@@ -24,7 +24,9 @@ static void demo_usage(FILE *out)
             "  -s, --seeds N         initial seeds (default 1)\n"
             "      --size SIZE       torrent size, e.g. 16MiB (default 16MiB)\n"
             "      --piece-size SIZE piece size (default 256KiB)\n"
-            "      --link-rate RATE  bytes/s per connection direction, e.g. 12MiB (default 12.5MiB)\n"
+            "      --link-rate RATE  bytes/s per connection direction (default 12.5MB)\n"
+            "      --seed-up RATE    a seed's total upload, bytes/s (default 4MB; 0 = no cap)\n"
+            "      --leecher-up RATE a leecher's total upload, bytes/s (default 1MB; 0 = no cap)\n"
             "      --fragment N      largest delivery in bytes (default 1500)\n"
             "      --corrupt         the first leecher corrupts every block it uploads\n"
             "      --picker NAME     rarest-first | random | sequential\n"
@@ -43,11 +45,27 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
+/* mkdir -p */
+static int make_dirs(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s", dir);
+    for (char *p = path + 1; *p != '\0'; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(path, 0777) != 0 && errno != EEXIST ? -1 : 0;
+}
+
 static int write_outputs(const char *dir, const sim_memswarm_config *cfg,
                          const sim_memswarm_result *r, double wall)
 {
     char path[4096];
-    if (mkdir(dir, 0777) != 0 && errno != EEXIST) {
+    if (make_dirs(dir) != 0) {
         fprintf(stderr, "swarmlab demo: %s: %s\n", dir, strerror(errno));
         return -1;
     }
@@ -94,15 +112,22 @@ static void plot(const char *dir)
         printf("plot: %s/demo.png\n", dir);
 }
 
+static uint64_t per_step(uint64_t bytes_per_s, bt_time_us step_us)
+{
+    uint64_t b = bytes_per_s * step_us / BT_US_PER_S;
+    return b ? b : 1;
+}
+
 static int parse_args(int argc, char **argv, sim_memswarm_config *cfg, const char **dir)
 {
     static const struct option opts[] = {
         {"output", 1, 0, 'o'}, {"leechers", 1, 0, 'l'}, {"seeds", 1, 0, 's'},
         {"size", 1, 0, 1},     {"piece-size", 1, 0, 2}, {"link-rate", 1, 0, 3},
         {"fragment", 1, 0, 4}, {"corrupt", 0, 0, 5},    {"seed", 1, 0, 6},
-        {"picker", 1, 0, 7},   {"help", 0, 0, 'h'},     {0, 0, 0, 0}};
+        {"picker", 1, 0, 7},   {"seed-up", 1, 0, 8},    {"leecher-up", 1, 0, 9},
+        {"help", 0, 0, 'h'},   {0, 0, 0, 0}};
     int ch;
-    uint64_t v, rate = 12500000;
+    uint64_t v, rate = 12500000, seed_up = 4000000, leecher_up = 1000000;
     optind = 1;
     while ((ch = getopt_long(argc, argv, "o:l:s:h", opts, NULL)) != -1) {
         int bad = 0;
@@ -117,6 +142,8 @@ static int parse_args(int argc, char **argv, sim_memswarm_config *cfg, const cha
         case 5: cfg->corrupt_peer = 0; break;
         case 6: bad = parse_u64(optarg, &cfg->seed); break;
         case 7: cfg->picker = optarg; break;
+        case 8: bad = cli_parse_size(optarg, &seed_up); break;
+        case 9: bad = cli_parse_size(optarg, &leecher_up); break;
         case 'h': demo_usage(stdout); return 1;
         default: demo_usage(stderr); return -1;
         }
@@ -129,9 +156,9 @@ static int parse_args(int argc, char **argv, sim_memswarm_config *cfg, const cha
         fprintf(stderr, "swarmlab demo: unexpected argument '%s'\n", argv[optind]);
         return -1;
     }
-    cfg->link_bytes_per_step = rate * cfg->step_us / BT_US_PER_S;
-    if (cfg->link_bytes_per_step == 0)
-        cfg->link_bytes_per_step = 1;
+    cfg->link_bytes_per_step = per_step(rate, cfg->step_us);
+    cfg->seed_up_bytes_per_step = seed_up ? per_step(seed_up, cfg->step_us) : 0;
+    cfg->leecher_up_bytes_per_step = leecher_up ? per_step(leecher_up, cfg->step_us) : 0;
     return 0;
 }
 
@@ -149,11 +176,32 @@ int cmd_demo(int argc, char **argv)
            cfg.nleechers, (unsigned long long)cfg.total_len,
            (unsigned long long)((cfg.total_len + cfg.piece_len - 1) / cfg.piece_len),
            (unsigned long long)cfg.seed);
+    char ppath[4096];
+    FILE *pf = NULL;
+    if (dir != NULL) {
+        if (make_dirs(dir) != 0) {
+            fprintf(stderr, "swarmlab demo: %s: %s\n", dir, strerror(errno));
+            return CLI_FAIL;
+        }
+        snprintf(ppath, sizeof(ppath), "%s/progress.tsv", dir);
+        if ((pf = fopen(ppath, "w")) == NULL) {
+            fprintf(stderr, "swarmlab demo: %s: %s\n", ppath, strerror(errno));
+            return CLI_FAIL;
+        }
+        fprintf(pf, "# time_s");
+        for (uint32_t i = 0; i < cfg.nleechers; i++)
+            fprintf(pf, "\tpeer%u_pieces", cfg.nseeds + i);
+        fputc('\n', pf);
+        cfg.progress = pf;
+        cfg.progress_us = BT_MSEC(250);
+    }
     struct timespec t0, t1;
     clock_gettime(CLOCK_MONOTONIC, &t0);
     sim_memswarm_result r;
     int rv = sim_memswarm_run(&cfg, &r);
     clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (pf != NULL)
+        fclose(pf);
     if (rv != 0) {
         fprintf(stderr, "swarmlab demo: %s\n", bt_strerror(rv));
         return CLI_FAIL;
@@ -177,7 +225,7 @@ int cmd_demo(int argc, char **argv)
     if (cfg.corrupt_peer >= 0)
         printf("the corrupt peer was banned by %u peer(s)\n", r.corrupt_banned_by);
     if (dir != NULL && write_outputs(dir, &cfg, &r, wall) == 0) {
-        printf("results: %s/peers.tsv %s/summary.txt\n", dir, dir);
+        printf("results: %s/peers.tsv %s/progress.tsv %s/summary.txt\n", dir, dir, dir);
         plot(dir);
     }
     sim_memswarm_result_free(&r);

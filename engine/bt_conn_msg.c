@@ -236,9 +236,12 @@ static int on_choke(bt_client *c, bt_conn *cn, bool choke)
     return 0;
 }
 
+/* Unchoked peers that change interest change who deserves a slot (BitTornado rechokes then);
+ * a choked peer that becomes interested gets a rechoke when a slot may be free, so a new
+ * leecher is not kept waiting for the next 10-s round while upload capacity sits idle. */
 static int on_interest(bt_client *c, bt_conn *cn, bool interested)
 {
-    if (cn->peer_interested != interested && !cn->am_choking)
+    if (cn->peer_interested != interested && (!cn->am_choking || interested))
         c->rechoke_soon = true;
     cn->peer_interested = interested;
     return 0;

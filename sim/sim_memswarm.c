@@ -10,6 +10,7 @@ typedef struct node {
     bt_client *c;
     bt_addr addr;
     uint8_t *store;
+    uint64_t up_left;   /* upload budget left in this step */
     sim_memswarm_peer st;
 } node;
 
@@ -296,10 +297,14 @@ static int fill_dir(swarm *s, uint32_t from, bt_conn_id id, pipe_dir *d)
     }
 }
 
-/* Delivers up to the per-step budget in random-sized fragments. */
-static int deliver_dir(swarm *s, uint32_t to, bt_conn_id id, pipe_dir *d)
+/* Delivers up to the per-step budgets (the link's and the sender's uplink) in random-sized
+ * fragments. */
+static int deliver_dir(swarm *s, uint32_t from, uint32_t to, bt_conn_id id, pipe_dir *d)
 {
     uint64_t budget = s->cfg->link_bytes_per_step;
+    if (s->nodes[from].up_left < budget)
+        budget = s->nodes[from].up_left;
+    s->nodes[from].up_left -= budget;
     while (budget > 0 && d->off < d->buf.len) {
         size_t frag = 1 + bt_pcg32_below(&s->rng, s->cfg->max_fragment);
         size_t avail = d->buf.len - d->off;
@@ -317,6 +322,7 @@ static int deliver_dir(swarm *s, uint32_t to, bt_conn_id id, pipe_dir *d)
         s->res->bytes_moved += frag;
         s->res->recv_calls++;
     }
+    s->nodes[from].up_left += budget; /* unused budget stays with the sender this step */
     if (d->off == d->buf.len) {
         bt_buf_reset(&d->buf);
         d->off = 0;
@@ -329,7 +335,15 @@ static int deliver_dir(swarm *s, uint32_t to, bt_conn_id id, pipe_dir *d)
 
 static int step_pipes(swarm *s)
 {
-    for (uint32_t i = 0; i < s->npipes; i++) {
+    for (uint32_t i = 0; i < s->n; i++) {
+        uint64_t cap = i < s->cfg->nseeds ? s->cfg->seed_up_bytes_per_step
+                                          : s->cfg->leecher_up_bytes_per_step;
+        s->nodes[i].up_left = cap ? cap : UINT64_MAX;
+    }
+    /* Start at a rotating pipe so no connection always gets a capped uplink first. */
+    uint32_t np = s->npipes, first = np ? (uint32_t)(s->res->steps % np) : 0;
+    for (uint32_t k = 0; k < np; k++) {
+        uint32_t i = (first + k) % np;
         for (int side = 0; side < 2; side++) {
             pipe *p = &s->pipes[i]; /* re-read: drain() may grow the array */
             if (p->dead || p->cb == BT_CONN_NONE)
@@ -338,7 +352,7 @@ static int step_pipes(swarm *s)
             bt_conn_id cf = side == 0 ? p->ca : p->cb, ct = side == 0 ? p->cb : p->ca;
             int rv = fill_dir(s, from, cf, &p->dir[side]);
             if (rv == 0)
-                rv = deliver_dir(s, to, ct, &s->pipes[i].dir[side]);
+                rv = deliver_dir(s, from, to, ct, &s->pipes[i].dir[side]);
             if (rv == 0)
                 rv = drain(s);
             if (rv != 0)
@@ -419,6 +433,18 @@ static bool all_done(const swarm *s)
     return true;
 }
 
+static void progress(swarm *s, bool force)
+{
+    if (s->cfg->progress == NULL || s->cfg->progress_us == 0)
+        return;
+    if (!force && s->now % s->cfg->progress_us != 0)
+        return;
+    fprintf(s->cfg->progress, "%.3f", (double)s->now / 1e6);
+    for (uint32_t i = s->cfg->nseeds; i < s->n; i++)
+        fprintf(s->cfg->progress, "\t%u", s->nodes[i].st.pieces_verified);
+    fputc('\n', s->cfg->progress);
+}
+
 static int run_loop(swarm *s)
 {
     int rv = 0;
@@ -426,6 +452,7 @@ static int run_loop(swarm *s)
         rv = bt_client_start(s->nodes[i].c, s->now);
     if (rv == 0)
         rv = drain(s);
+    progress(s, true);
     while (rv == 0 && !all_done(s) && s->now < s->cfg->max_time) {
         s->now += s->cfg->step_us;
         s->res->steps++;
@@ -436,7 +463,9 @@ static int run_loop(swarm *s)
             rv = drain(s);
         if (rv == 0)
             rv = step_pipes(s);
+        progress(s, false);
     }
+    progress(s, true);
     return rv;
 }
 

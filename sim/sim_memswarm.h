@@ -20,12 +20,17 @@ typedef struct sim_memswarm_config {
     uint64_t seed;
     bt_time_us step_us;       /* simulated time per step (10 ms) */
     uint64_t link_bytes_per_step; /* per direction of each connection (e.g. 128 KiB) */
+    uint64_t seed_up_bytes_per_step;    /* a seed's total upload per step, all links (0: no cap) */
+    uint64_t leecher_up_bytes_per_step; /* a leecher's total upload per step (0: no cap) */
     uint32_t max_fragment;    /* deliveries are random sizes in 1..max_fragment */
     uint32_t pipe_cap;        /* bytes buffered per direction (e.g. 256 KiB) */
     int corrupt_peer;         /* a leecher index (0-based) that corrupts every block it sends; -1 */
     bt_time_us max_time;      /* give up after this much simulated time */
     const char *picker;       /* NULL = rarest-first */
     FILE *trace;              /* if non-NULL, one line per notable event (deterministic) */
+    FILE *progress;           /* if non-NULL, rows of "time_s, verified pieces of each leecher"
+                                 every progress_us (tab-separated) */
+    bt_time_us progress_us;
 } sim_memswarm_config;
 
 void sim_memswarm_defaults(sim_memswarm_config *cfg);
