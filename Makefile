@@ -13,8 +13,8 @@ FUZZ_CC   ?= clang
 FUZZ_SECONDS ?= 20
 
 # Debian packages the build, the tests and the demo need (installed by `make deps`).
-DEB_PKGS  := build-essential pkg-config libssl-dev libcunit1-dev mktorrent transmission-cli \
-             clang gnuplot-nox
+DEB_PKGS  := build-essential pkg-config libssl-dev libcunit1-dev libgsl-dev libinih-dev \
+             libjansson-dev mktorrent transmission-cli clang gnuplot-nox
 
 SAN       ?= 0
 BUILD     ?= build/rel
@@ -22,7 +22,8 @@ ifeq ($(SAN),1)
 BUILD     := build/san
 endif
 
-PKG_CFLAGS := $(shell pkg-config --cflags libcrypto cunit 2>/dev/null)
+PKG_CFLAGS := $(shell pkg-config --cflags libcrypto cunit gsl inih jansson 2>/dev/null)
+SIM_LIBS   := $(shell pkg-config --libs gsl inih jansson 2>/dev/null || echo -lgsl -lgslcblas -linih -ljansson)
 CRYPTO_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
 CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null || echo -lcunit)
 
@@ -81,7 +82,7 @@ $(LIBSIM): $(SIM_OBJ)
 	rm -f $@ && ar rcs $@ $^
 
 $(SWARMLAB): $(CLI_OBJ) $(LIBSIM) $(LIBSWARM)
-	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(LIBSIM) $(LIBSWARM) $(CRYPTO_LIBS) -lm
+	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(LIBSIM) $(LIBSWARM) $(SIM_LIBS) $(CRYPTO_LIBS) -lm
 
 # The unit-test runner's suite table is generated from the test files, so a new
 # test_<module>.c with a test_<module>_add_suite() needs no edit to main.c.
@@ -93,7 +94,7 @@ $(BUILD)/tests/unit/main.o: $(BUILD)/tests/unit/suites.inc
 $(BUILD)/tests/unit/main.o: CPPFLAGS += -I$(BUILD)/tests/unit
 
 $(UNIT_BIN): $(UNIT_OBJ) $(LIBSIM) $(LIBSWARM)
-	$(CC) $(LDSAN) -o $@ $(UNIT_OBJ) $(LIBSIM) $(LIBSWARM) $(CUNIT_LIBS) $(CRYPTO_LIBS) -lm
+	$(CC) $(LDSAN) -o $@ $(UNIT_OBJ) $(LIBSIM) $(LIBSWARM) $(CUNIT_LIBS) $(SIM_LIBS) $(CRYPTO_LIBS) -lm
 
 $(BUILD)/tests/bench/benches.inc: $(filter-out tests/bench/main.c,$(BENCH_SRC))
 	@mkdir -p $(dir $@)
@@ -103,11 +104,11 @@ $(BUILD)/tests/bench/main.o: $(BUILD)/tests/bench/benches.inc
 $(BUILD)/tests/bench/main.o: CPPFLAGS += -I$(BUILD)/tests/bench
 
 $(BENCH_BIN): $(BENCH_OBJ) $(LIBSIM) $(LIBSWARM)
-	$(CC) $(LDSAN) -o $@ $(BENCH_OBJ) $(LIBSIM) $(LIBSWARM) $(CRYPTO_LIBS) -lm
+	$(CC) $(LDSAN) -o $@ $(BENCH_OBJ) $(LIBSIM) $(LIBSWARM) $(SIM_LIBS) $(CRYPTO_LIBS) -lm
 
 # Fuzz targets built with a plain main that replays a corpus (runs under gcc + ASan).
 $(BUILD)/fuzz_replay_%: $(BUILD)/tests/fuzz/fuzz_%.o $(BUILD)/tests/fuzz/replay_main.o $(LIBSIM) $(LIBSWARM)
-	$(CC) $(LDSAN) -o $@ $^ $(CRYPTO_LIBS) -lm
+	$(CC) $(LDSAN) -o $@ $^ $(SIM_LIBS) $(CRYPTO_LIBS) -lm
 
 # --- top-level targets ------------------------------------------------------------
 deps:
@@ -139,7 +140,7 @@ bench: $(BENCH_BIN)
 fuzz:
 	@set -e; mkdir -p build/fuzz; for n in $(FUZZ_NAMES); do \
 	  $(FUZZ_CC) $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -o build/fuzz/fuzz_$$n tests/fuzz/fuzz_$$n.c $(ENGINE_SRC) $(SIM_SRC) $(CRYPTO_LIBS) -lm; \
+	    -o build/fuzz/fuzz_$$n tests/fuzz/fuzz_$$n.c $(ENGINE_SRC) $(SIM_SRC) $(SIM_LIBS) $(CRYPTO_LIBS) -lm; \
 	  mkdir -p build/fuzz-corpus/$$n; \
 	  echo "== fuzz $$n ($(FUZZ_SECONDS)s)"; \
 	  build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \

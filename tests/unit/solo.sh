@@ -11,5 +11,5 @@ srcs=$(printf '%s\n' "$@" $common | sort -u)
 gcc -std=c11 -D_POSIX_C_SOURCE=200809L -DSWARMLAB_VERSION=\"solo\" -Wall -Wextra -Werror -Wshadow \
     -Wstrict-prototypes -Wmissing-prototypes -Wvla -g -O1 -fsanitize=address,undefined \
     -fno-sanitize-recover=all -Iengine -Isim -Icli -I"$dir" tests/unit/main.c $srcs \
-    -o "$dir/solo" -lcunit -lcrypto -lm
+    -o "$dir/solo" -lcunit -lgsl -lgslcblas -linih -ljansson -lcrypto -lm
 "$dir/solo"

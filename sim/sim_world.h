@@ -1,0 +1,112 @@
+/* sim_world.h: one simulated swarm: real engine clients (one per peer) on the simulated
+ * network (sim_net), a simulated tracker speaking the engine's HTTP announce codec, joins and
+ * departures (graceful stops, aborts, crashes), virtual or real payload, and the per-peer and
+ * time-series measurements. Scenario-agnostic: sim_run builds a world from a scenario.
+ * Deterministic: events ordered by (time, sequence), randomness only from named streams. */
+#ifndef SIM_WORLD_H
+#define SIM_WORLD_H
+
+#include "bt.h"
+#include "sim_net.h"
+
+#include <stdio.h>
+
+#define SIM_MAX_CLASSES 256
+
+typedef struct sim_class_info {
+    char name[64];
+    bool seed_role;            /* initial seeds (have everything at join) */
+    const bt_choker_ops *choker;
+    const char *picker;        /* borrowed; NULL = rarest-first */
+    uint64_t upload_limit;     /* bytes/s told to the choker (slot count), 0 = none */
+} sim_class_info;
+
+typedef struct sim_world_config {
+    uint64_t seed;
+    uint64_t file_size;
+    uint32_t piece_size;
+    bool real_bytes;           /* payload as real bytes, SHA-1 verified (small swarms only) */
+    bt_time_us duration;       /* simulated time limit */
+    uint32_t numwant;          /* tracker: peers per reply (50) */
+    bt_time_us announce_interval; /* tracker: interval (30 min) */
+    bt_time_us sample_interval;   /* time series period (10 s) */
+    bool stop_when_done;       /* end once no leecher is left and no join is pending */
+    sim_class_info classes[SIM_MAX_CLASSES];
+    uint32_t nclasses;
+    sim_net_config net;
+} sim_world_config;
+
+/* What one peer is, decided by the scenario when it joins. */
+typedef struct sim_peer_params {
+    uint32_t cls;              /* index into classes */
+    uint32_t isp;              /* network ISP id (0 = core) */
+    uint64_t up_Bps, down_Bps;
+    bt_time_us latency_us;
+    bt_time_us linger_us;      /* after completion; BT_TIME_NEVER = forever */
+    bt_time_us abort_after_us; /* leave this long after joining if not complete; NEVER = no */
+    bt_time_us leave_at;       /* absolute time to leave (initial seeds); NEVER = no */
+    bool crash;                /* its departure is a crash (no goodbye) */
+    bool corrupt;              /* sends corrupt payload */
+} sim_peer_params;
+
+typedef struct sim_world sim_world;
+
+int sim_world_new(sim_world **out, const sim_world_config *cfg);
+void sim_world_del(sim_world *w);
+/* Adds an ISP to the network (see sim_net_add_isp); returns its id in *id. */
+int sim_world_add_isp(sim_world *w, uint64_t up_Bps, uint64_t down_Bps, bt_time_us latency_us,
+                      uint32_t *id);
+/* Schedules a peer to join at |at|. Returns 0 or BT_ERR_NOMEM / BT_ERR_LIMIT. */
+int sim_world_add_peer(sim_world *w, const sim_peer_params *p, bt_time_us at);
+typedef struct sim_progress {
+    bt_time_us now;
+    uint64_t events;
+    uint32_t present, leechers, completed, joined;
+} sim_progress;
+
+/* Runs until the duration, or until done (see stop_when_done). |fn| (may be NULL) is called
+ * with |ctx| every |every| events (the caller may print it; the world never reads a clock).
+ * Returns 0 or a negative bt_err. */
+int sim_world_run(sim_world *w, void (*fn)(void *ctx, const sim_progress *p), void *ctx,
+                  uint64_t every);
+
+/* ---- results ---- */
+typedef struct sim_peer_result {
+    uint32_t id, cls, isp;
+    uint64_t up_Bps, down_Bps;
+    bt_time_us latency_us;
+    bt_time_us joined, completed, left; /* BT_TIME_NEVER when it did not happen */
+    uint8_t leave_kind;        /* 0 still there, 1 graceful, 2 abort, 3 crash */
+    uint64_t bytes_up, bytes_down;     /* payload */
+    uint64_t *up_to_class, *down_from_class; /* payload by the other end's class */
+    uint32_t hash_failures;
+} sim_peer_result;
+
+typedef struct sim_sample {
+    bt_time_us t;
+    uint32_t leechers, seeds;
+    uint64_t up_Bps;           /* aggregate payload rate over the last period */
+    uint32_t avail_min;        /* copies of the rarest piece among present peers */
+    double avail_mean;
+} sim_sample;
+
+typedef struct sim_world_stats {
+    bt_time_us end_time;
+    uint64_t events;           /* host events + network events */
+    uint64_t net_chunks;
+    uint64_t announces;
+    uint32_t peers;
+} sim_world_stats;
+
+uint32_t sim_world_npeers(const sim_world *w);
+const sim_peer_result *sim_world_peer(const sim_world *w, uint32_t i);
+uint32_t sim_world_nsamples(const sim_world *w);
+const sim_sample *sim_world_sample(const sim_world *w, uint32_t i);
+void sim_world_get_stats(const sim_world *w, sim_world_stats *out);
+const sim_world_config *sim_world_config_get(const sim_world *w);
+
+/* Optional event trace (one line per join, completion, departure, ban), for determinism and
+ * payload-mode comparisons. |f| may be NULL. */
+void sim_world_set_trace(sim_world *w, FILE *f);
+
+#endif

@@ -1,0 +1,392 @@
+/* sim_world_host.c: the host side of each simulated peer: turns engine actions into network
+ * operations (connect, close, writes from the engine's output queue) and network events into
+ * engine calls (accept, connected, delivered bytes real or virtual, closed), plus storage
+ * (real bytes or per-piece taint) and payload accounting by class. */
+#include "sim_world_int.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* ---- links: engine connection id <-> network connection id, per peer ---- */
+
+static int32_t link_find(const sim_peer *p, bt_conn_id cid)
+{
+    uint32_t lo = 0, hi = p->nlinks;
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (p->links[mid].cid < cid)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    return lo < p->nlinks && p->links[lo].cid == cid ? (int32_t)lo : -1;
+}
+
+static int link_add(sim_peer *p, bt_conn_id cid, sim_conn_id nid)
+{
+    if (p->nlinks == p->links_cap) {
+        uint32_t ncap = p->links_cap ? p->links_cap * 2 : 16;
+        sim_link *n = realloc(p->links, ncap * sizeof(*n));
+        if (n == NULL)
+            return BT_ERR_NOMEM;
+        p->links = n;
+        p->links_cap = ncap;
+    }
+    uint32_t pos = p->nlinks;
+    while (pos > 0 && p->links[pos - 1].cid > cid)
+        pos--;
+    memmove(&p->links[pos + 1], &p->links[pos], (p->nlinks - pos) * sizeof(sim_link));
+    p->links[pos] = (sim_link){cid, nid};
+    p->nlinks++;
+    return 0;
+}
+
+static void link_del(sim_peer *p, bt_conn_id cid)
+{
+    int32_t k = link_find(p, cid);
+    if (k < 0)
+        return;
+    memmove(&p->links[k], &p->links[k + 1], (p->nlinks - (uint32_t)k - 1) * sizeof(sim_link));
+    p->nlinks--;
+}
+
+sim_conn *sim_host_conn(sim_world *w, uint32_t peer, bt_conn_id cid, sim_conn_id *nid)
+{
+    int32_t k = link_find(&w->peers[peer], cid);
+    if (k < 0)
+        return NULL;
+    *nid = w->peers[peer].links[k].nid;
+    return w->conns[*nid];
+}
+
+/* Side |side| of |nid| is done with it; the record goes when both sides are. */
+static void conn_side_done(sim_world *w, sim_conn_id nid, int side)
+{
+    sim_conn *sc = w->conns[nid];
+    if (sc == NULL)
+        return;
+    if (sc->open[side]) {
+        sc->open[side] = false;
+        bt_conn_id cid = side == 0 ? sc->ca : sc->cb;
+        if (cid != BT_CONN_NONE)
+            link_del(&w->peers[side == 0 ? sc->a : sc->b], cid);
+    }
+    if (sc->open[0] || sc->open[1])
+        return;
+    sim_stream_free(&sc->dir[0]);
+    sim_stream_free(&sc->dir[1]);
+    free(sc);
+    w->conns[nid] = NULL;
+}
+
+static int side_of(const sim_conn *sc, uint32_t peer) { return sc->a == peer ? 0 : 1; }
+
+void sim_host_forget_links(sim_world *w, uint32_t i)
+{
+    sim_peer *p = &w->peers[i];
+    while (p->nlinks > 0) {
+        sim_conn_id nid = p->links[p->nlinks - 1].nid;
+        conn_side_done(w, nid, side_of(w->conns[nid], i));
+    }
+}
+
+static int conn_new(sim_world *w, sim_conn_id nid, uint32_t a, uint32_t b, bt_conn_id ca)
+{
+    if (nid >= w->conns_cap) {
+        uint32_t ncap = w->conns_cap ? w->conns_cap : 1024;
+        while (ncap <= nid)
+            ncap *= 2;
+        sim_conn **n = realloc(w->conns, ncap * sizeof(*n));
+        if (n == NULL)
+            return BT_ERR_NOMEM;
+        memset(n + w->conns_cap, 0, (ncap - w->conns_cap) * sizeof(*n));
+        w->conns = n;
+        w->conns_cap = ncap;
+    }
+    sim_conn *sc = calloc(1, sizeof(*sc));
+    if (sc == NULL)
+        return BT_ERR_NOMEM;
+    sc->a = a;
+    sc->b = b;
+    sc->ca = ca;
+    sc->cb = BT_CONN_NONE;
+    sim_stream_init(&sc->dir[0]);
+    sim_stream_init(&sc->dir[1]);
+    sc->open[0] = sc->open[1] = true;
+    w->conns[nid] = sc;
+    if (nid >= w->nconns)
+        w->nconns = nid + 1;
+    return link_add(&w->peers[a], ca, nid);
+}
+
+/* ---- engine output -> network ---- */
+
+static int push_payload(sim_world *w, uint32_t from, sim_stream *st, const bt_seg *sg, uint32_t n)
+{
+    sim_peer *p = &w->peers[from];
+    if (!w->cfg.real_bytes)
+        return sim_stream_push_virtual(st, sg->piece, sg->begin, n);
+    const uint8_t *src = p->store + (uint64_t)sg->piece * w->cfg.piece_size + sg->begin;
+    if (!p->p.corrupt)
+        return sim_stream_push_bytes(st, SIM_SPAN_PAYLOAD, src, n, sg->piece, sg->begin);
+    uint8_t tmp[4096];
+    for (uint32_t off = 0; off < n;) {
+        uint32_t k = n - off < sizeof(tmp) ? n - off : (uint32_t)sizeof(tmp);
+        for (uint32_t j = 0; j < k; j++)
+            tmp[j] = (uint8_t)(src[off + j] ^ 0x5a);
+        int rv = sim_stream_push_bytes(st, SIM_SPAN_PAYLOAD, tmp, k, sg->piece, sg->begin + off);
+        if (rv != 0)
+            return rv;
+        off += k;
+    }
+    return 0;
+}
+
+/* Moves what peer |i| wants to send on |nid| into the network, as far as its send buffer
+ * takes it (like a non-blocking socket write). */
+static void pump(sim_world *w, uint32_t i, sim_conn_id nid)
+{
+    sim_peer *p = &w->peers[i];
+    sim_conn *sc = w->conns[nid];
+    int side = side_of(sc, i);
+    bt_conn_id cid = side == 0 ? sc->ca : sc->cb;
+    sim_stream *st = &sc->dir[side];
+    for (;;) {
+        uint64_t room = sim_net_writable(w->net, nid, p->host);
+        const bt_seg *segs;
+        bt_ssize n = room > 0 ? bt_conn_pull_send(p->c, cid, &segs, w->now) : 0;
+        if (n <= 0)
+            return;
+        uint64_t moved = 0;
+        for (bt_ssize k = 0; k < n && moved < room; k++) {
+            uint32_t take = segs[k].len < room - moved ? (uint32_t)segs[k].len
+                                                       : (uint32_t)(room - moved);
+            int rv = segs[k].is_virtual
+                         ? push_payload(w, i, st, &segs[k], take)
+                         : sim_stream_push_bytes(st, SIM_SPAN_CTRL, segs[k].data, take, 0, 0);
+            if (rv != 0) {
+                sim_world_fail(w, rv);
+                return;
+            }
+            moved += take;
+        }
+        sim_net_write(w->net, nid, p->host, moved, w->now);
+        bt_conn_sent(p->c, cid, moved, w->now);
+    }
+}
+
+static void do_connect(sim_world *w, uint32_t i, const bt_action *a)
+{
+    uint32_t j = ((uint32_t)a->addr.ip[1] << 16) | ((uint32_t)a->addr.ip[2] << 8) | a->addr.ip[3];
+    if (j >= w->npeers || !w->peers[j].present || j == i)
+        return; /* nobody answers: the engine's connect (handshake) timeout will fire */
+    sim_conn_id nid;
+    int rv = sim_net_connect(w->net, w->peers[i].host, w->peers[j].host, w->now, &nid);
+    if (rv == 0)
+        rv = conn_new(w, nid, i, j, a->conn);
+    if (rv != 0)
+        sim_world_fail(w, rv);
+}
+
+static void do_close(sim_world *w, uint32_t i, const bt_action *a)
+{
+    sim_conn_id nid;
+    sim_conn *sc = sim_host_conn(w, i, a->conn, &nid);
+    if (sc == NULL)
+        return;
+    sim_net_close(w->net, nid, w->peers[i].host, w->now);
+    conn_side_done(w, nid, side_of(sc, i));
+}
+
+static void do_verify(sim_world *w, uint32_t i, const bt_action *a)
+{
+    sim_peer *p = &w->peers[i];
+    uint8_t digest[20];
+    if (w->cfg.real_bytes) {
+        bt_sha1(p->store + (uint64_t)a->piece * w->cfg.piece_size, a->length, digest);
+    } else {
+        memcpy(digest, w->hashes + (size_t)a->piece * 20, 20);
+        if (p->taint[a->piece])
+            digest[0] ^= 0xff; /* a block came from a corrupting peer: the hash fails */
+        p->taint[a->piece] = 0;
+    }
+    int rv = bt_client_verify_result(p->c, a->piece, digest, w->now);
+    if (rv != 0)
+        sim_world_fail(w, rv);
+}
+
+static void on_piece_done(sim_world *w, uint32_t i, const bt_action *a)
+{
+    sim_peer *p = &w->peers[i];
+    if (!a->ok) {
+        p->r.hash_failures++;
+        return;
+    }
+    uint8_t bit = (uint8_t)(0x80 >> (a->piece & 7));
+    if (!(p->have[a->piece >> 3] & bit)) {
+        p->have[a->piece >> 3] |= bit;
+        w->avail[a->piece]++;
+    }
+}
+
+static void on_complete(sim_world *w, uint32_t i)
+{
+    sim_peer *p = &w->peers[i];
+    if (p->complete)
+        return;
+    p->complete = true;
+    p->r.completed = w->now;
+    w->leechers--;
+    w->completed++;
+    sim_world_trace(w, "complete", i, w->now - p->r.joined);
+    if (p->p.linger_us != BT_TIME_NEVER) {
+        sim_event ev = {.time = w->now + p->p.linger_us, .kind = SIM_EV_LEAVE, .a = i,
+                        .b = p->p.crash ? SIM_LEFT_CRASH : SIM_LEFT_GRACEFUL};
+        if (sim_evq_push(&w->q, &ev) != 0)
+            sim_world_fail(w, BT_ERR_NOMEM);
+    }
+}
+
+static void handle_action(sim_world *w, uint32_t i, const bt_action *a)
+{
+    sim_peer *p = &w->peers[i];
+    switch (a->type) {
+    case BT_ACT_CONNECT: do_connect(w, i, a); break;
+    case BT_ACT_CLOSE: do_close(w, i, a); break;
+    case BT_ACT_SEND: {
+        sim_conn_id nid;
+        if (sim_host_conn(w, i, a->conn, &nid) != NULL)
+            pump(w, i, nid);
+        break;
+    }
+    case BT_ACT_ANNOUNCE: {
+        p->pending = a->announce;
+        sim_event ev = {.time = w->now + p->p.latency_us, .kind = SIM_EV_TRACKER, .a = i};
+        if (sim_evq_push(&w->q, &ev) != 0)
+            sim_world_fail(w, BT_ERR_NOMEM);
+        w->announces++;
+        break;
+    }
+    case BT_ACT_STORAGE_WRITE:
+        memcpy(p->store + (uint64_t)a->piece * w->cfg.piece_size + a->begin, a->data, a->length);
+        break;
+    case BT_ACT_STORAGE_VERIFY: do_verify(w, i, a); break;
+    case BT_ACT_PIECE_DONE: on_piece_done(w, i, a); break;
+    case BT_ACT_COMPLETE: on_complete(w, i); break;
+    case BT_ACT_BAN: sim_world_trace(w, "ban", i, a->addr.ip[3]); break;
+    default: break;
+    }
+}
+
+void sim_host_drain(sim_world *w, uint32_t i)
+{
+    sim_peer *p = &w->peers[i];
+    bt_action a;
+    while (p->c != NULL && w->err == 0 && bt_client_poll_action(p->c, &a) == 1)
+        handle_action(w, i, &a);
+    sim_world_resched(w, i);
+}
+
+/* ---- network -> engine ---- */
+
+static void account(sim_world *w, uint32_t from, uint32_t to, uint32_t n)
+{
+    sim_peer *s = &w->peers[from], *r = &w->peers[to];
+    s->r.bytes_up += n;
+    s->r.up_to_class[r->p.cls] += n;
+    r->r.bytes_down += n;
+    r->r.down_from_class[s->p.cls] += n;
+    w->payload_since_sample += n;
+}
+
+static void deliver(sim_world *w, const sim_net_event *ev, uint32_t to)
+{
+    sim_conn *sc = w->conns[ev->conn];
+    int side = side_of(sc, to); /* the receiver's side; it reads the other side's stream */
+    sim_stream *st = &sc->dir[1 - side];
+    uint32_t from = side == 0 ? sc->b : sc->a;
+    bt_conn_id cid = side == 0 ? sc->ca : sc->cb;
+    bool feed = sc->open[side] && w->peers[to].c != NULL;
+    uint64_t left = ev->bytes;
+    while (left > 0 && w->err == 0) {
+        const sim_span *sp;
+        const uint8_t *data;
+        uint32_t n = sim_stream_peek(st, left, &sp, &data);
+        if (n == 0)
+            break; /* dropped by a close on the other side */
+        if (sp->kind != SIM_SPAN_CTRL)
+            account(w, from, to, n);
+        if (sp->kind == SIM_SPAN_VIRTUAL && w->peers[from].p.corrupt && w->peers[to].taint)
+            w->peers[to].taint[sp->piece] = 1;
+        bt_ssize rv = 0;
+        if (feed)
+            rv = sp->kind == SIM_SPAN_VIRTUAL ? bt_conn_recv_virtual(w->peers[to].c, cid, n, w->now)
+                                              : bt_conn_recv(w->peers[to].c, cid, data, n, w->now);
+        if (rv == BT_ERR_NOTFOUND)
+            feed = false; /* the engine closed it meanwhile; its CLOSE action is queued */
+        else if (rv < 0)
+            sim_world_fail(w, (int)rv);
+        sim_stream_consume(st, n);
+        left -= n;
+    }
+    sim_host_drain(w, to);
+}
+
+static void on_accept(sim_world *w, const sim_net_event *ev, uint32_t callee)
+{
+    sim_peer *p = &w->peers[callee];
+    sim_conn *sc = w->conns[ev->conn];
+    if (sc == NULL)
+        return;
+    bt_addr from = w->peers[sc->a].addr;
+    from.port = (uint16_t)(10000 + ev->conn % 50000); /* an ephemeral port */
+    bt_conn_id cb;
+    int rv = p->c != NULL ? bt_client_accept(p->c, &from, &cb, w->now) : BT_ERR_REFUSED;
+    if (rv <= BT_ERR_FATAL) {
+        sim_world_fail(w, rv);
+        return;
+    }
+    if (rv != 0) {
+        sim_net_close(w->net, ev->conn, p->host, w->now);
+        conn_side_done(w, ev->conn, 1);
+        return;
+    }
+    sc->cb = cb;
+    if ((rv = link_add(p, cb, ev->conn)) != 0)
+        sim_world_fail(w, rv);
+    sim_host_drain(w, callee);
+}
+
+void sim_host_net_event(sim_world *w, const sim_net_event *ev)
+{
+    if (ev->host >= w->host_cap)
+        return;
+    uint32_t i = w->host_peer[ev->host];
+    sim_peer *p = &w->peers[i];
+    sim_conn *sc = ev->conn < w->nconns ? w->conns[ev->conn] : NULL;
+    if (sc == NULL || p->c == NULL)
+        return;
+    int side = side_of(sc, i);
+    bt_conn_id cid = side == 0 ? sc->ca : sc->cb;
+    switch (ev->type) {
+    case SIM_NET_EV_ACCEPT: on_accept(w, ev, i); break;
+    case SIM_NET_EV_CONNECTED:
+        if (sc->open[side] && bt_conn_connected(p->c, cid, w->now) <= BT_ERR_FATAL)
+            sim_world_fail(w, BT_ERR_NOMEM);
+        sim_host_drain(w, i);
+        break;
+    case SIM_NET_EV_DELIVER: deliver(w, ev, i); break;
+    case SIM_NET_EV_WRITABLE:
+        if (sc->open[side])
+            pump(w, i, ev->conn);
+        sim_host_drain(w, i);
+        break;
+    case SIM_NET_EV_CLOSED:
+        if (sc->open[side] && cid != BT_CONN_NONE)
+            bt_conn_closed(p->c, cid, w->now);
+        conn_side_done(w, ev->conn, side);
+        sim_host_drain(w, i);
+        break;
+    default: break;
+    }
+}

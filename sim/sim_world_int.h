@@ -1,0 +1,100 @@
+/* sim_world_int.h: the simulated swarm's internal state, shared by sim_world*.c. */
+#ifndef SIM_WORLD_INT_H
+#define SIM_WORLD_INT_H
+
+#include "sim_evq.h"
+#include "sim_stream.h"
+#include "sim_world.h"
+
+#include <gsl/gsl_rng.h>
+
+enum sim_ev_kind {
+    SIM_EV_JOIN = 1,   /* a: peer */
+    SIM_EV_TIMER,      /* a: peer, x: generation */
+    SIM_EV_LEAVE,      /* a: peer, b: leave kind */
+    SIM_EV_TRACKER,    /* a: peer; its announce reaches the tracker */
+    SIM_EV_REPLY,      /* a: peer; the tracker's reply reaches it */
+    SIM_EV_SAMPLE,
+};
+
+enum { SIM_LEFT_NONE = 0, SIM_LEFT_GRACEFUL, SIM_LEFT_ABORT, SIM_LEFT_CRASH };
+
+typedef struct sim_link {
+    bt_conn_id cid;
+    sim_conn_id nid;
+} sim_link;
+
+typedef struct sim_peer {
+    sim_peer_result r;
+    sim_peer_params p;
+    bt_client *c;            /* NULL before joining and after leaving */
+    sim_host_id host;
+    bt_addr addr;
+    uint8_t *store;          /* real-bytes mode: the peer's copy of the content */
+    uint8_t *taint;          /* virtual mode: pieces with a block from a corrupt peer */
+    uint8_t *have;           /* verified pieces (bit set) for availability */
+    sim_link *links;         /* sorted by cid */
+    uint32_t nlinks, links_cap;
+    bt_time_us timer_at;
+    uint64_t timer_gen;
+    bt_announce_req pending; /* the announce in flight to the tracker */
+    bt_buf reply;            /* the tracker's reply body in flight back */
+    bool present, complete, tracked, tracked_seed;
+    bt_time_us tracker_seen;
+    uint32_t tracker_pos;    /* index in the tracker's list */
+} sim_peer;
+
+typedef struct sim_conn {
+    uint32_t a, b;           /* peers; a called */
+    bt_conn_id ca, cb;       /* BT_CONN_NONE until known */
+    sim_stream dir[2];       /* 0: a -> b, 1: b -> a */
+    bool open[2];            /* side a / side b's engine still has the connection */
+} sim_conn;
+
+struct sim_world {
+    sim_world_config cfg;
+    sim_net *net;
+    sim_evq q;
+    bt_time_us now;
+    uint64_t events;
+    gsl_rng *rng_tracker;
+    uint8_t info_hash[20];
+    uint8_t *hashes;         /* npieces * 20 */
+    uint8_t *content;        /* real-bytes mode */
+    uint32_t npieces;
+    sim_peer *peers;
+    uint32_t npeers, peers_cap;
+    uint32_t *host_peer;     /* network host id -> peer index */
+    uint32_t host_cap;
+    sim_conn **conns;        /* by sim_conn_id; NULL once closed */
+    uint32_t nconns, conns_cap;
+    uint32_t *tracker;       /* peers in the tracker's list */
+    uint32_t ntracker, tracker_cap, tracker_seeds;
+    uint32_t *avail;         /* copies of each piece among present peers */
+    sim_sample *samples;
+    uint32_t nsamples, samples_cap;
+    uint64_t payload_since_sample;
+    uint32_t pending_joins, present, leechers, completed, joined;
+    uint64_t announces;
+    FILE *trace;
+    int err;                 /* first fatal error */
+};
+
+/* sim_world.c */
+int sim_world_fail(sim_world *w, int err);
+void sim_world_trace(sim_world *w, const char *what, uint32_t peer, uint64_t x);
+void sim_world_resched(sim_world *w, uint32_t i);
+void sim_world_leave(sim_world *w, uint32_t i, int kind);
+
+/* sim_world_host.c: engine actions <-> network */
+void sim_host_drain(sim_world *w, uint32_t i);
+void sim_host_net_event(sim_world *w, const sim_net_event *ev);
+sim_conn *sim_host_conn(sim_world *w, uint32_t peer, bt_conn_id cid, sim_conn_id *nid);
+void sim_host_forget_links(sim_world *w, uint32_t i);
+
+/* sim_world_tracker.c */
+void sim_tracker_request(sim_world *w, uint32_t i);
+void sim_tracker_reply(sim_world *w, uint32_t i);
+void sim_tracker_remove(sim_world *w, uint32_t i);
+
+#endif
