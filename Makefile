@@ -137,14 +137,28 @@ bench: $(BENCH_BIN)
 	$(BENCH_BIN)
 
 # libFuzzer: each target runs FUZZ_SECONDS with its seed corpus (new inputs go to build/fuzz-corpus).
-fuzz:
-	@set -e; mkdir -p build/fuzz; for n in $(FUZZ_NAMES); do \
+# The engine and simulator are compiled once with clang's instrumentation into an archive.
+FUZZ_FLAGS := -std=c11 -g -O1 -fsanitize=fuzzer-no-link,address,undefined $(PKG_CFLAGS)
+FUZZ_OBJ   := $(patsubst %.c,build/fuzz/obj/%.o,$(ENGINE_SRC) $(SIM_SRC))
+
+build/fuzz/obj/%.o: %.c
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(CPPFLAGS) $(FUZZ_FLAGS) -c $< -o $@
+
+build/fuzz/libfuzzswarm.a: $(FUZZ_OBJ)
+	rm -f $@ && ar rcs $@ $^
+
+fuzz: build/fuzz/libfuzzswarm.a
+	@set -e; for n in $(FUZZ_NAMES); do \
 	  $(FUZZ_CC) $(CPPFLAGS) -std=c11 -g -O1 -fsanitize=fuzzer,address,undefined \
-	    -o build/fuzz/fuzz_$$n tests/fuzz/fuzz_$$n.c $(ENGINE_SRC) $(SIM_SRC) $(SIM_LIBS) $(CRYPTO_LIBS) -lm; \
+	    -o build/fuzz/fuzz_$$n tests/fuzz/fuzz_$$n.c build/fuzz/libfuzzswarm.a \
+	    $(SIM_LIBS) $(CRYPTO_LIBS) -lm; \
 	  mkdir -p build/fuzz-corpus/$$n; \
 	  echo "== fuzz $$n ($(FUZZ_SECONDS)s)"; \
-	  build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
-	    build/fuzz-corpus/$$n tests/fuzz/corpus/$$n; done
+	  if ! build/fuzz/fuzz_$$n -max_total_time=$(FUZZ_SECONDS) -max_len=65536 \
+	      build/fuzz-corpus/$$n tests/fuzz/corpus/$$n > build/fuzz/$$n.log 2>&1; then \
+	    tail -40 build/fuzz/$$n.log; echo "fuzz $$n: FAILED (log: build/fuzz/$$n.log)"; exit 1; fi; \
+	  tail -1 build/fuzz/$$n.log; done
 
 # Determinism and hygiene: no clocks, no libc randomness, no writable statics in engine/ and sim/.
 lint: $(ENGINE_OBJ) $(SIM_OBJ)

@@ -1,0 +1,214 @@
+/* sim_output.c: result files of a simulation run: TSV tables a person can plot and JSON
+ * summaries (jansson) a program can read. Everything but run.json is a pure function of the
+ * world, so two runs of one seed give byte-identical files. */
+#include "sim_output.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+
+static const char *const leave_names[] = {"-", "graceful", "abort", "crash"};
+
+void sim_sort_u64(uint64_t *v, uint64_t *tmp, size_t n)
+{
+    for (size_t width = 1; width < n; width *= 2) {
+        for (size_t lo = 0; lo < n; lo += 2 * width) {
+            size_t mid = lo + width < n ? lo + width : n;
+            size_t hi = lo + 2 * width < n ? lo + 2 * width : n;
+            size_t i = lo, j = mid, k = lo;
+            while (i < mid && j < hi)
+                tmp[k++] = v[j] < v[i] ? v[j++] : v[i++];
+            while (i < mid)
+                tmp[k++] = v[i++];
+            while (j < hi)
+                tmp[k++] = v[j++];
+        }
+        memcpy(v, tmp, n * sizeof(*v));
+    }
+}
+
+static FILE *open_out(const char *path)
+{
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        fprintf(stderr, "swarmlab sim: %s: %s\n", path, strerror(errno));
+    return f;
+}
+
+static int close_out(FILE *f, const char *path)
+{
+    if (ferror(f) | fclose(f)) {
+        fprintf(stderr, "swarmlab sim: %s: write error\n", path);
+        return -1;
+    }
+    return 0;
+}
+
+static double secs(bt_time_us t) { return t == BT_TIME_NEVER ? -1.0 : (double)t / 1e6; }
+
+int sim_output_peers(const sim_world *w, const char *path)
+{
+    FILE *f = open_out(path);
+    if (f == NULL)
+        return -1;
+    const sim_world_config *c = sim_world_config_get(w);
+    fprintf(f, "# id\tclass\tisp\tup_Bps\tdown_Bps\tlatency_ms\tjoin_s\tcomplete_s\tleave_s\t"
+               "leave\tdownload_s\tbytes_up\tbytes_down\thash_failures");
+    for (uint32_t k = 0; k < c->nclasses; k++)
+        fprintf(f, "\tup_to_%s\tdown_from_%s", c->classes[k].name, c->classes[k].name);
+    fputc('\n', f);
+    for (uint32_t i = 0; i < sim_world_npeers(w); i++) {
+        const sim_peer_result *p = sim_world_peer(w, i);
+        double dl = p->completed != BT_TIME_NEVER && p->joined != BT_TIME_NEVER &&
+                            !c->classes[p->cls].seed_role
+                        ? (double)(p->completed - p->joined) / 1e6
+                        : -1.0;
+        fprintf(f, "%u\t%s\t%u\t%llu\t%llu\t%.3f\t%.6f\t%.6f\t%.6f\t%s\t%.6f\t%llu\t%llu\t%u", p->id,
+                c->classes[p->cls].name, p->isp, (unsigned long long)p->up_Bps,
+                (unsigned long long)p->down_Bps, (double)p->latency_us / 1e3, secs(p->joined),
+                secs(p->completed), secs(p->left), leave_names[p->leave_kind & 3], dl,
+                (unsigned long long)p->bytes_up, (unsigned long long)p->bytes_down,
+                p->hash_failures);
+        for (uint32_t k = 0; k < c->nclasses; k++)
+            fprintf(f, "\t%llu\t%llu", (unsigned long long)p->up_to_class[k],
+                    (unsigned long long)p->down_from_class[k]);
+        fputc('\n', f);
+    }
+    return close_out(f, path);
+}
+
+int sim_output_timeseries(const sim_world *w, const char *path)
+{
+    FILE *f = open_out(path);
+    if (f == NULL)
+        return -1;
+    fprintf(f, "# time_s\tleechers\tseeds\tpayload_Bps\tavail_min\tavail_mean\n");
+    for (uint32_t i = 0; i < sim_world_nsamples(w); i++) {
+        const sim_sample *s = sim_world_sample(w, i);
+        fprintf(f, "%.3f\t%u\t%u\t%llu\t%u\t%.4f\n", (double)s->t / 1e6, s->leechers, s->seeds,
+                (unsigned long long)s->up_Bps, s->avail_min, s->avail_mean);
+    }
+    return close_out(f, path);
+}
+
+/* The |q| quantile (0..1) of sorted values, nearest rank. */
+static double quantile(const uint64_t *v, size_t n, double q)
+{
+    if (n == 0)
+        return 0;
+    size_t k = (size_t)(q * (double)(n - 1) + 0.5);
+    return (double)v[k];
+}
+
+typedef struct class_acc {
+    uint64_t count, completed, bytes_up, bytes_down;
+    double up_capacity_bytes; /* up_Bps * time present */
+    uint64_t *times;
+    size_t ntimes;
+} class_acc;
+
+static void accumulate(const sim_world *w, class_acc *acc, bt_time_us end)
+{
+    const sim_world_config *c = sim_world_config_get(w);
+    for (uint32_t i = 0; i < sim_world_npeers(w); i++) {
+        const sim_peer_result *p = sim_world_peer(w, i);
+        class_acc *a = &acc[p->cls];
+        if (p->joined == BT_TIME_NEVER)
+            continue;
+        a->count++;
+        a->bytes_up += p->bytes_up;
+        a->bytes_down += p->bytes_down;
+        bt_time_us until = p->left != BT_TIME_NEVER ? p->left : end;
+        a->up_capacity_bytes += (double)p->up_Bps * (double)(until - p->joined) / 1e6;
+        if (p->completed != BT_TIME_NEVER && !c->classes[p->cls].seed_role) {
+            a->completed++;
+            a->times[a->ntimes++] = p->completed - p->joined;
+        }
+    }
+}
+
+static json_t *class_json(const class_acc *a, uint64_t *tmp)
+{
+    sim_sort_u64(a->times, tmp, a->ntimes);
+    double sum = 0;
+    for (size_t k = 0; k < a->ntimes; k++)
+        sum += (double)a->times[k];
+    json_t *o = json_object();
+    json_object_set_new(o, "peers", json_integer((json_int_t)a->count));
+    json_object_set_new(o, "completed", json_integer((json_int_t)a->completed));
+    json_t *t = json_object();
+    json_object_set_new(t, "mean", json_real(a->ntimes ? sum / (double)a->ntimes / 1e6 : 0));
+    json_object_set_new(t, "median", json_real(quantile(a->times, a->ntimes, 0.5) / 1e6));
+    json_object_set_new(t, "p5", json_real(quantile(a->times, a->ntimes, 0.05) / 1e6));
+    json_object_set_new(t, "p95", json_real(quantile(a->times, a->ntimes, 0.95) / 1e6));
+    json_object_set_new(o, "download_time_s", t);
+    json_object_set_new(o, "bytes_up", json_integer((json_int_t)a->bytes_up));
+    json_object_set_new(o, "bytes_down", json_integer((json_int_t)a->bytes_down));
+    json_object_set_new(o, "share_ratio",
+                        json_real(a->bytes_down ? (double)a->bytes_up / (double)a->bytes_down : 0));
+    json_object_set_new(o, "upload_utilisation",
+                        json_real(a->up_capacity_bytes > 0
+                                      ? (double)a->bytes_up / a->up_capacity_bytes
+                                      : 0));
+    return o;
+}
+
+int sim_output_summary(const sim_world *w, const sim_run_info *ri, const char *path)
+{
+    const sim_world_config *c = sim_world_config_get(w);
+    sim_world_stats st;
+    sim_world_get_stats(w, &st);
+    uint32_t n = sim_world_npeers(w);
+    class_acc *acc = calloc(c->nclasses, sizeof(*acc));
+    uint64_t *tmp = malloc((n ? n : 1) * sizeof(uint64_t));
+    int rv = acc != NULL && tmp != NULL ? 0 : -1;
+    for (uint32_t k = 0; rv == 0 && k < c->nclasses; k++)
+        if ((acc[k].times = malloc((n ? n : 1) * sizeof(uint64_t))) == NULL)
+            rv = -1;
+    json_t *root = json_object(), *classes = json_object();
+    if (rv == 0) {
+        accumulate(w, acc, st.end_time);
+        for (uint32_t k = 0; k < c->nclasses; k++)
+            json_object_set_new(classes, c->classes[k].name, class_json(&acc[k], tmp));
+        json_object_set_new(root, "scenario", json_string(ri->scenario_path));
+        json_object_set_new(root, "seed", json_integer((json_int_t)ri->seed));
+        json_object_set_new(root, "simulated_seconds", json_real((double)st.end_time / 1e6));
+        json_object_set_new(root, "events", json_integer((json_int_t)st.events));
+        json_object_set_new(root, "network_chunks", json_integer((json_int_t)st.net_chunks));
+        json_object_set_new(root, "announces", json_integer((json_int_t)st.announces));
+        json_object_set_new(root, "peers", json_integer(n));
+        json_object_set_new(root, "classes", classes);
+        classes = NULL;
+        if (json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS) != 0) {
+            fprintf(stderr, "swarmlab sim: %s: cannot write\n", path);
+            rv = -1;
+        }
+    } else {
+        fprintf(stderr, "swarmlab sim: out of memory writing %s\n", path);
+    }
+    json_decref(classes);
+    json_decref(root);
+    for (uint32_t k = 0; acc != NULL && k < c->nclasses; k++)
+        free(acc[k].times);
+    free(acc);
+    free(tmp);
+    return rv;
+}
+
+int sim_output_run(const sim_world *w, const sim_run_info *ri, const char *path)
+{
+    sim_world_stats st;
+    sim_world_get_stats(w, &st);
+    json_t *root = json_object();
+    json_object_set_new(root, "wall_seconds", json_real(ri->wall_seconds));
+    json_object_set_new(root, "events", json_integer((json_int_t)st.events));
+    json_object_set_new(root, "events_per_second",
+                        json_real(ri->wall_seconds > 0 ? (double)st.events / ri->wall_seconds : 0));
+    json_object_set_new(root, "peak_rss_kib", json_integer(ri->peak_rss_kib));
+    int rv = json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS);
+    json_decref(root);
+    if (rv != 0)
+        fprintf(stderr, "swarmlab sim: %s: cannot write\n", path);
+    return rv == 0 ? 0 : -1;
+}

@@ -1,0 +1,26 @@
+/* sim_output.h: writes a finished simulation's results: peers.tsv (one row per peer),
+ * timeseries.tsv (the periodic samples), summary.json (per-class completion-time statistics,
+ * share ratios, upload utilisation; simulated time and events) and run.json (wall time,
+ * events/s, peak memory: the only file that may differ between two runs of one seed). */
+#ifndef SIM_OUTPUT_H
+#define SIM_OUTPUT_H
+
+#include "sim_world.h"
+
+typedef struct sim_run_info {
+    const char *scenario_path;
+    uint64_t seed;
+    double wall_seconds;
+    long peak_rss_kib;
+} sim_run_info;
+
+/* Each returns 0, or -1 after printing an error that names the file. */
+int sim_output_peers(const sim_world *w, const char *path);
+int sim_output_timeseries(const sim_world *w, const char *path);
+int sim_output_summary(const sim_world *w, const sim_run_info *ri, const char *path);
+int sim_output_run(const sim_world *w, const sim_run_info *ri, const char *path);
+
+/* Sorts |n| values ascending (merge sort; no qsort in sim/). |tmp| holds n values. */
+void sim_sort_u64(uint64_t *v, uint64_t *tmp, size_t n);
+
+#endif
