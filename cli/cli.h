@@ -13,6 +13,11 @@
 int cmd_show(int argc, char **argv);
 int cmd_make_torrent(int argc, char **argv);
 int cmd_demo(int argc, char **argv);
+int cmd_sim(int argc, char **argv);
+int cmd_plot(int argc, char **argv);
+
+/* mkdir -p; 0 or -1 with errno set. */
+int cli_make_dirs(const char *dir);
 
 /* Reads a whole file (at most |max| bytes) into a malloc'd buffer. Returns 0, or -1 with a
  * message naming the file printed to stderr. */

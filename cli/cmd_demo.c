@@ -45,27 +45,11 @@ static int parse_u64(const char *s, uint64_t *out)
     return 0;
 }
 
-/* mkdir -p */
-static int make_dirs(const char *dir)
-{
-    char path[4096];
-    snprintf(path, sizeof(path), "%s", dir);
-    for (char *p = path + 1; *p != '\0'; p++) {
-        if (*p != '/')
-            continue;
-        *p = '\0';
-        if (mkdir(path, 0777) != 0 && errno != EEXIST)
-            return -1;
-        *p = '/';
-    }
-    return mkdir(path, 0777) != 0 && errno != EEXIST ? -1 : 0;
-}
-
 static int write_outputs(const char *dir, const sim_memswarm_config *cfg,
                          const sim_memswarm_result *r, double wall)
 {
     char path[4096];
-    if (make_dirs(dir) != 0) {
+    if (cli_make_dirs(dir) != 0) {
         fprintf(stderr, "swarmlab demo: %s: %s\n", dir, strerror(errno));
         return -1;
     }
@@ -179,7 +163,7 @@ int cmd_demo(int argc, char **argv)
     char ppath[4096];
     FILE *pf = NULL;
     if (dir != NULL) {
-        if (make_dirs(dir) != 0) {
+        if (cli_make_dirs(dir) != 0) {
             fprintf(stderr, "swarmlab demo: %s: %s\n", dir, strerror(errno));
             return CLI_FAIL;
         }

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 typedef struct command {
     const char *name;
@@ -16,7 +17,9 @@ typedef struct command {
 static const command commands[] = {
     {"show", cmd_show, "print a .torrent's name, size, pieces, files, trackers and info-hash"},
     {"make-torrent", cmd_make_torrent, "create a .torrent from a file or a directory"},
-    {"demo", cmd_demo, "run an in-process swarm of engine peers and report the transfer"},
+    {"sim", cmd_sim, "run a scenario on the discrete-event simulator"},
+    {"plot", cmd_plot, "draw a results directory's figures with gnuplot"},
+    {"demo", cmd_demo, "run an in-process swarm of engine peers over in-memory pipes"},
 };
 
 static void usage(FILE *out)
@@ -26,6 +29,21 @@ static void usage(FILE *out)
     for (size_t i = 0; i < sizeof(commands) / sizeof(commands[0]); i++)
         fprintf(out, "  %-14s %s\n", commands[i].name, commands[i].summary);
     fprintf(out, "\nRun 'swarmlab <command> --help' for a command's options.\n");
+}
+
+int cli_make_dirs(const char *dir)
+{
+    char path[4096];
+    snprintf(path, sizeof(path), "%s", dir);
+    for (char *p = path + 1; *p != '\0'; p++) {
+        if (*p != '/')
+            continue;
+        *p = '\0';
+        if (mkdir(path, 0777) != 0 && errno != EEXIST)
+            return -1;
+        *p = '/';
+    }
+    return mkdir(path, 0777) != 0 && errno != EEXIST ? -1 : 0;
 }
 
 int cli_parse_size(const char *s, uint64_t *out)

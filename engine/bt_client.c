@@ -146,7 +146,7 @@ void bt_client_del(bt_client *c)
     if (c->lent != NULL)
         bt_free(m, c->lent);
     bt_picker_del(c->picker);
-    void *owned[] = {c->conns, c->peers, c->actions.a, c->choke_peers,
+    void *owned[] = {c->conns, c->conn_ids, c->peers, c->actions.a, c->choke_peers,
                      c->choke_out, c->piece_hashes, c->client_name};
     for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
         if (owned[i] != NULL)
@@ -213,12 +213,18 @@ int bt_client_leave(bt_client *c, bt_time_us now)
         c->rechoke_soon = false;
         bt_client_rechoke(c, now, false);
     }
+    if (c->ndead == 0)
+        return c->poisoned;
+    c->ndead = 0;
+    c->last_found = NULL;
     uint32_t j = 0;
     for (uint32_t i = 0; i < c->nconns; i++) {
-        if (c->conns[i]->state == BT_CS_DEAD)
+        if (c->conns[i]->state == BT_CS_DEAD) {
             bt_conn_free(c, c->conns[i]);
-        else
+        } else {
+            c->conn_ids[j] = c->conn_ids[i];
             c->conns[j++] = c->conns[i];
+        }
     }
     c->nconns = j;
     return c->poisoned;
@@ -228,16 +234,21 @@ int bt_client_leave(bt_client *c, bt_time_us now)
 
 bt_conn *bt_client_find_conn(const bt_client *c, bt_conn_id id)
 {
+    bt_conn *hit = c->last_found;
+    if (hit != NULL && hit->id == id)
+        return hit->state != BT_CS_DEAD ? hit : NULL;
     uint32_t lo = 0, hi = c->nconns;
     while (lo < hi) {
         uint32_t mid = lo + (hi - lo) / 2;
-        if (c->conns[mid]->id < id)
+        if (c->conn_ids[mid] < id)
             lo = mid + 1;
         else
             hi = mid;
     }
-    if (lo < c->nconns && c->conns[lo]->id == id && c->conns[lo]->state != BT_CS_DEAD)
+    if (lo < c->nconns && c->conn_ids[lo] == id && c->conns[lo]->state != BT_CS_DEAD) {
+        ((bt_client *)c)->last_found = c->conns[lo]; /* a cache, not observable state */
         return c->conns[lo];
+    }
     return NULL;
 }
 

@@ -84,7 +84,9 @@ typedef enum bt_action_type {
                               already forgotten it: do not call bt_conn_closed() */
     BT_ACT_SEND,           /* |conn| has output: call bt_conn_pull_send() */
     BT_ACT_ANNOUNCE,       /* send |announce| to the tracker; answer with bt_client_on_announce */
-    BT_ACT_STORAGE_WRITE,  /* write |length| bytes of |data| at (|piece|, |begin|) */
+    BT_ACT_STORAGE_WRITE,  /* write |length| bytes of |data| at (|piece|, |begin|); the block
+                              came from |conn|. Virtual payload: |data| is NULL (the host
+                              records only that the block, from |conn|, is stored) */
     BT_ACT_STORAGE_VERIFY, /* hash piece |piece| from storage; answer bt_client_verify_result */
     BT_ACT_PIECE_DONE,     /* piece |piece| verified (|ok|) */
     BT_ACT_COMPLETE,       /* every piece is verified: now seeding */

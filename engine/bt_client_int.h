@@ -75,10 +75,10 @@ typedef struct bt_conn {
     uint32_t wanted;        /* pieces it has that we lack */
     bt_wire_parser parser;
     bt_outq out;
-    bt_req *reqs_out;       /* our requests in flight to it */
-    uint32_t nreqs_out;
-    bt_block *reqs_in;      /* its requests queued on us (ring) */
-    uint32_t reqs_in_head, nreqs_in;
+    bt_req *reqs_out;       /* our requests in flight to it (grown on demand) */
+    uint32_t nreqs_out, reqs_out_cap;
+    bt_block *reqs_in;      /* its requests queued on us (ring, grown on demand) */
+    uint32_t reqs_in_head, nreqs_in, reqs_in_cap;
     uint32_t peer_reqq;     /* its BEP 10 reqq, 0 if unknown */
     uint8_t *blockbuf;      /* real payload: the block being received */
     bool cur_ok;            /* the block being received is one we can use */
@@ -125,9 +125,12 @@ struct bt_client {
     bool started, stopped;
     /* connections, sorted by id (ids only grow) */
     bt_conn **conns;
+    bt_conn_id *conn_ids;   /* conns[i]->id, kept alongside for a cache-friendly search */
     uint32_t nconns, conns_cap;
     bt_conn_id next_id;
     uint32_t ninitiated;    /* live connections we opened */
+    uint32_t ndead;         /* closed connections not yet freed */
+    bt_conn *last_found;    /* one-entry cache for bt_client_find_conn */
     bt_peer *peers;
     uint32_t npeers, peers_cap;
     bt_actq actions;
@@ -169,6 +172,8 @@ int bt_conn_fill_requests(bt_client *c, bt_conn *cn, bt_time_us now);
 int bt_conn_fill_uploads(bt_client *c, bt_conn *cn);
 int bt_conn_handle_msg(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_us now);
 int bt_conn_queue_msg(bt_client *c, bt_conn *cn, size_t start); /* after writing to out.bytes */
+int bt_conn_reserve_out(bt_client *c, bt_conn *cn, uint32_t n); /* room for n more; 0/NOMEM */
+int bt_conn_reserve_in(bt_client *c, bt_conn *cn);               /* room for 1 more */
 void bt_conn_release_requests(bt_client *c, bt_conn *cn, bool send_cancel);
 int bt_conn_on_have(bt_client *c, uint32_t piece);     /* we verified |piece| */
 void bt_conn_cancel_block(bt_client *c, bt_conn_id id, const bt_block *b);

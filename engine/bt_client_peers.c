@@ -44,13 +44,7 @@ static uint32_t add_peer(bt_client *c, const bt_addr *a, uint8_t state, int *err
     return c->npeers++;
 }
 
-static uint32_t live_conns(const bt_client *c)
-{
-    uint32_t n = 0;
-    for (uint32_t i = 0; i < c->nconns; i++)
-        n += c->conns[i]->state != BT_CS_DEAD;
-    return n;
-}
+static uint32_t live_conns(const bt_client *c) { return c->nconns - c->ndead; }
 
 static int insert_conn(bt_client *c, bt_conn *cn)
 {
@@ -60,8 +54,13 @@ static int insert_conn(bt_client *c, bt_conn *cn)
         if (n == NULL)
             return BT_ERR_NOMEM;
         c->conns = n;
+        bt_conn_id *ids = bt_realloc(c->mem, c->conn_ids, ncap * sizeof(*ids));
+        if (ids == NULL)
+            return BT_ERR_NOMEM;
+        c->conn_ids = ids;
         c->conns_cap = ncap;
     }
+    c->conn_ids[c->nconns] = cn->id;
     c->conns[c->nconns++] = cn; /* ids only grow, so the table stays sorted */
     return 0;
 }
@@ -181,6 +180,7 @@ void bt_client_close_conn(bt_client *c, bt_conn *cn, bt_close_reason why, const 
     if (cn->initiated)
         c->ninitiated--;
     cn->state = BT_CS_DEAD;
+    c->ndead++;
     c->stats.closes[why]++;
     if (was_active && !cn->am_choking)
         c->rechoke_soon = true;

@@ -29,10 +29,7 @@ int bt_conn_new(bt_client *c, uint32_t peer, bool initiated, bt_time_us now, bt_
     bt_outq_init(&cn->out, m);
     bt_rate_init(&cn->down, c->cfg.rate_bucket);
     bt_rate_init(&cn->up, c->cfg.rate_bucket);
-    cn->reqs_out = bt_malloc(m, c->cfg.max_requests_out * sizeof(*cn->reqs_out));
-    cn->reqs_in = bt_malloc(m, c->cfg.max_requests_in * sizeof(*cn->reqs_in));
-    if (cn->reqs_out == NULL || cn->reqs_in == NULL ||
-        bt_bitfield_init(&cn->have, c->cfg.npieces, m) != 0) {
+    if (bt_bitfield_init(&cn->have, c->cfg.npieces, m) != 0) {
         bt_conn_free(c, cn);
         return BT_ERR_NOMEM;
     }
@@ -54,6 +51,40 @@ void bt_conn_free(bt_client *c, bt_conn *cn)
 }
 
 static bool alive(const bt_conn *cn) { return cn->state != BT_CS_DEAD; }
+
+/* Request queues start small and grow to the configured limits (most peers never need 250). */
+int bt_conn_reserve_out(bt_client *c, bt_conn *cn, uint32_t n)
+{
+    if (cn->nreqs_out + n <= cn->reqs_out_cap)
+        return 0;
+    uint32_t cap = cn->reqs_out_cap ? cn->reqs_out_cap : 8;
+    while (cap < cn->nreqs_out + n)
+        cap *= 2;
+    bt_req *r = bt_realloc(c->mem, cn->reqs_out, cap * sizeof(*r));
+    if (r == NULL)
+        return BT_ERR_NOMEM;
+    cn->reqs_out = r;
+    cn->reqs_out_cap = cap;
+    return 0;
+}
+
+int bt_conn_reserve_in(bt_client *c, bt_conn *cn)
+{
+    if (cn->nreqs_in < cn->reqs_in_cap)
+        return 0;
+    uint32_t cap = cn->reqs_in_cap ? cn->reqs_in_cap * 2 : 8;
+    bt_block *r = bt_malloc(c->mem, cap * sizeof(*r));
+    if (r == NULL)
+        return BT_ERR_NOMEM;
+    for (uint32_t i = 0; i < cn->nreqs_in; i++)
+        r[i] = cn->reqs_in[(cn->reqs_in_head + i) % cn->reqs_in_cap];
+    if (cn->reqs_in != NULL)
+        bt_free(c->mem, cn->reqs_in);
+    cn->reqs_in = r;
+    cn->reqs_in_cap = cap;
+    cn->reqs_in_head = 0;
+    return 0;
+}
 
 /* ---- output ---- */
 

@@ -106,13 +106,16 @@ static int on_request(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_u
         bt_client_close_conn(c, cn, BT_CLOSE_LIMIT, "request: too many queued requests", now);
         return 0;
     }
-    cn->reqs_in[(cn->reqs_in_head + cn->nreqs_in++) % c->cfg.max_requests_in] = b;
+    int rv = bt_conn_reserve_in(c, cn);
+    if (rv != 0)
+        return rv;
+    cn->reqs_in[(cn->reqs_in_head + cn->nreqs_in++) % cn->reqs_in_cap] = b;
     return bt_conn_fill_uploads(c, cn);
 }
 
 static int on_cancel(bt_client *c, bt_conn *cn, const bt_wire_msg *m)
 {
-    uint32_t cap = c->cfg.max_requests_in;
+    uint32_t cap = cn->reqs_in_cap;
     for (uint32_t i = 0; i < cn->nreqs_in; i++) {
         bt_block *b = &cn->reqs_in[(cn->reqs_in_head + i) % cap];
         if (b->piece != m->index || b->begin != m->begin || b->length != m->length)
@@ -175,19 +178,19 @@ static int block_done(bt_client *c, bt_conn *cn, bt_time_us now)
         c->stats.wasted += b.length;
         return 0;
     }
-    if (!c->cfg.virtual_payload) {
-        bt_action a = {.type = BT_ACT_STORAGE_WRITE, .conn = cn->id, .piece = b.piece,
-                       .begin = b.begin, .length = b.length, .data = cn->blockbuf};
-        if ((rv = bt_client_push_action(c, &a)) != 0)
-            return rv;
-        cn->blockbuf = NULL; /* owned by the queued action, then lent to the host */
-    }
+    /* Virtual payload: the write carries no bytes, but says which connection's block was
+     * kept, so the host's storage can record where each stored block came from. */
+    bt_action a = {.type = BT_ACT_STORAGE_WRITE, .conn = cn->id, .piece = b.piece,
+                   .begin = b.begin, .length = b.length, .data = cn->blockbuf};
+    if ((rv = bt_client_push_action(c, &a)) != 0)
+        return rv;
+    cn->blockbuf = NULL; /* owned by the queued action, then lent to the host */
     for (uint32_t i = 0; i < res.ncancel; i++)
         bt_conn_cancel_block(c, res.cancel[i], &b);
     if (res.piece_done) {
-        bt_action a = {.type = BT_ACT_STORAGE_VERIFY, .conn = BT_CONN_NONE, .piece = b.piece,
+        bt_action v = {.type = BT_ACT_STORAGE_VERIFY, .conn = BT_CONN_NONE, .piece = b.piece,
                        .length = bt_picker_piece_size(c->picker, b.piece)};
-        return bt_client_push_action(c, &a);
+        return bt_client_push_action(c, &v);
     }
     return 0;
 }

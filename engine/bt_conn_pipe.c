@@ -42,6 +42,9 @@ int bt_conn_fill_requests(bt_client *c, bt_conn *cn, bt_time_us now)
     uint32_t want = target - cn->nreqs_out;
     if (want > 64)
         want = 64;
+    int rv = bt_conn_reserve_out(c, cn, want);
+    if (rv != 0)
+        return rv;
     const bt_bitfield *has = cn->counted_seed ? NULL : &cn->have;
     uint32_t n = bt_picker_pick(c->picker, has, NULL, cn->id, blocks, want);
     if (n == 0)
@@ -76,7 +79,7 @@ void bt_conn_release_requests(bt_client *c, bt_conn *cn, bool send_cancel)
 
 int bt_conn_fill_uploads(bt_client *c, bt_conn *cn)
 {
-    uint32_t cap = c->cfg.max_requests_in;
+    uint32_t cap = cn->reqs_in_cap;
     while (cn->state == BT_CS_ACTIVE && !cn->am_choking && cn->nreqs_in > 0 &&
            cn->out.payload_queued < BT_UPLOAD_LOWWATER) {
         bt_block b = cn->reqs_in[cn->reqs_in_head];
@@ -112,7 +115,7 @@ int bt_conn_set_choke(bt_client *c, bt_conn *cn, bool choke, bt_time_us now)
         return bt_conn_fill_uploads(c, cn);
     }
     /* BEP 6: every queued request gets a reject; BEP 3: a choke discards them. */
-    uint32_t cap = c->cfg.max_requests_in;
+    uint32_t cap = cn->reqs_in_cap;
     size_t start = cn->out.bytes.len;
     for (uint32_t i = 0; cn->fast && i < cn->nreqs_in; i++) {
         bt_block *b = &cn->reqs_in[(cn->reqs_in_head + i) % cap];

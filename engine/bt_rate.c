@@ -18,8 +18,11 @@ static void advance(bt_rate *r, uint64_t idx)
     uint64_t steps = idx - r->head;
     if (steps > BT_RATE_BUCKETS)
         steps = BT_RATE_BUCKETS;
-    for (uint64_t i = 1; i <= steps; i++)
-        r->bucket_bytes[(r->head + i) % BT_RATE_BUCKETS] = 0;
+    for (uint64_t i = 1; i <= steps; i++) {
+        uint64_t *b = &r->bucket_bytes[(r->head + i) % BT_RATE_BUCKETS];
+        r->window_sum -= *b;
+        *b = 0;
+    }
     r->head = idx;
 }
 
@@ -31,11 +34,13 @@ void bt_rate_add(bt_rate *r, uint64_t bytes, bt_time_us now)
         r->started = now;
         r->head = idx;
         memset(r->bucket_bytes, 0, sizeof(r->bucket_bytes));
+        r->window_sum = 0;
     }
     advance(r, idx);
     if (idx + BT_RATE_BUCKETS <= r->head)
         return; /* older than the window */
     r->bucket_bytes[(idx < r->head ? idx : r->head) % BT_RATE_BUCKETS] += bytes;
+    r->window_sum += bytes;
     r->total += bytes;
 }
 
@@ -46,16 +51,14 @@ uint64_t bt_rate_get(const bt_rate *r, bt_time_us now)
     uint64_t idx = now / r->bucket_us;
     if (idx >= r->head + BT_RATE_BUCKETS)
         return 0;
-    uint64_t sum = 0;
-    for (uint64_t i = 0; i < BT_RATE_BUCKETS; i++) {
-        uint64_t b = r->head - i;
-        if (i > r->head || b + BT_RATE_BUCKETS <= idx)
-            break;
-        sum += r->bucket_bytes[b % BT_RATE_BUCKETS];
-    }
-    /* Span covered: from the window start (or the first sample) up to now. */
-    bt_time_us win = (bt_time_us)BT_RATE_BUCKETS * r->bucket_us;
-    bt_time_us span = now - (now > win ? now - win : 0);
+    /* Buckets older than the window as of |now| (the head lags when nothing was added). */
+    uint64_t sum = r->window_sum;
+    uint64_t lag = idx > r->head ? idx - r->head : 0;
+    for (uint64_t i = 0; i < lag && i < BT_RATE_BUCKETS; i++)
+        sum -= r->bucket_bytes[(r->head + 1 + i) % BT_RATE_BUCKETS];
+    /* Span covered: the full buckets before the current one plus the elapsed part of the
+     * current one (or, for a young estimator, its age). */
+    bt_time_us span = (bt_time_us)(BT_RATE_BUCKETS - 1) * r->bucket_us + now % r->bucket_us;
     bt_time_us young = now - r->started;
     if (young < span)
         span = young;

@@ -13,6 +13,7 @@ typedef struct bt_rate {
     uint64_t head;          /* absolute index of the newest bucket */
     bt_time_us started;     /* time of the first sample (to avoid underestimating young flows) */
     uint64_t total;         /* bytes ever added */
+    uint64_t window_sum;    /* sum of bucket_bytes (all buckets are within the window) */
     bool any;
 } bt_rate;
 

@@ -92,6 +92,42 @@ int sim_output_timeseries(const sim_world *w, const char *path)
     return close_out(f, path);
 }
 
+int sim_output_completion(const sim_world *w, const char *path)
+{
+    const sim_world_config *c = sim_world_config_get(w);
+    uint32_t n = sim_world_npeers(w);
+    uint64_t *v = malloc((n ? n : 1) * sizeof(uint64_t)), *tmp = malloc((n ? n : 1) * 8);
+    FILE *f = v && tmp ? open_out(path) : NULL;
+    if (f == NULL) {
+        free(v);
+        free(tmp);
+        return -1;
+    }
+    fprintf(f, "# download time CDF per leecher class: download_s, fraction of the class\n");
+    bool first = true;
+    for (uint32_t k = 0; k < c->nclasses; k++) {
+        size_t m = 0, members = 0;
+        for (uint32_t i = 0; i < n; i++) {
+            const sim_peer_result *p = sim_world_peer(w, i);
+            if (p->cls != k || p->joined == BT_TIME_NEVER || c->classes[k].seed_role)
+                continue;
+            members++;
+            if (p->completed != BT_TIME_NEVER)
+                v[m++] = p->completed - p->joined;
+        }
+        if (m == 0)
+            continue;
+        sim_sort_u64(v, tmp, m);
+        fprintf(f, "%s# class %s\n", first ? "" : "\n\n", c->classes[k].name);
+        first = false;
+        for (size_t j = 0; j < m; j++)
+            fprintf(f, "%.6f\t%.6f\n", (double)v[j] / 1e6, (double)(j + 1) / (double)members);
+    }
+    free(v);
+    free(tmp);
+    return close_out(f, path);
+}
+
 /* The |q| quantile (0..1) of sorted values, nearest rank. */
 static double quantile(const uint64_t *v, size_t n, double q)
 {
@@ -206,6 +242,16 @@ int sim_output_run(const sim_world *w, const sim_run_info *ri, const char *path)
     json_object_set_new(root, "events_per_second",
                         json_real(ri->wall_seconds > 0 ? (double)st.events / ri->wall_seconds : 0));
     json_object_set_new(root, "peak_rss_kib", json_integer(ri->peak_rss_kib));
+    static const char *const names[16] = {NULL,     "join",    "timer",     "leave",
+                                          "tracker", "reply",  "sample",    NULL,
+                                          NULL,     "accept",  "connected", "deliver",
+                                          "writable", "closed", NULL,       NULL};
+    json_t *kinds = json_object();
+    for (int k = 0; k < 16; k++)
+        if (names[k] != NULL)
+            json_object_set_new(kinds, names[k], json_integer((json_int_t)st.by_kind[k]));
+    json_object_set_new(root, "events_by_kind", kinds);
+    json_object_set_new(root, "network_chunks", json_integer((json_int_t)st.net_chunks));
     int rv = json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS);
     json_decref(root);
     if (rv != 0)

@@ -17,6 +17,10 @@ typedef struct sim_run_info {
 /* Each returns 0, or -1 after printing an error that names the file. */
 int sim_output_peers(const sim_world *w, const char *path);
 int sim_output_timeseries(const sim_world *w, const char *path);
+/* completion.tsv: for each leecher class with completions, a block ("# class NAME", then rows
+ * of download_s and the cumulative fraction of the class's leechers), blocks separated by
+ * two blank lines (gnuplot's "index"). */
+int sim_output_completion(const sim_world *w, const char *path);
 int sim_output_summary(const sim_world *w, const sim_run_info *ri, const char *path);
 int sim_output_run(const sim_world *w, const sim_run_info *ri, const char *path);
 

@@ -83,7 +83,7 @@ int sim_world_new(sim_world **out, const sim_world_config *cfg)
     if (rv == 0 && (w->rng_tracker = sim_rng_new(cfg->seed, "tracker", 0)) == NULL)
         rv = BT_ERR_NOMEM;
     if (rv == 0)
-        rv = push_ev(w, cfg->sample_interval, SIM_EV_SAMPLE, 0, 0, 0);
+        rv = push_ev(w, 0, SIM_EV_SAMPLE, 0, 0, 0);
     if (rv != 0) {
         sim_world_del(w);
         return rv;
@@ -355,7 +355,7 @@ static void on_timer(sim_world *w, const sim_event *ev)
     sim_world_resched(w, ev->a);
 }
 
-static void sample(sim_world *w)
+static void sample(sim_world *w, bool last)
 {
     if (w->nsamples == w->samples_cap) {
         uint32_t ncap = w->samples_cap ? w->samples_cap * 2 : 256;
@@ -371,7 +371,8 @@ static void sample(sim_world *w)
     s->t = w->now;
     s->leechers = w->leechers;
     s->seeds = w->present - w->leechers;
-    s->up_Bps = w->payload_since_sample * BT_US_PER_S / w->cfg.sample_interval;
+    bt_time_us span = w->nsamples > 1 ? w->now - w->samples[w->nsamples - 2].t : 0;
+    s->up_Bps = span > 0 ? w->payload_since_sample * BT_US_PER_S / span : 0;
     w->payload_since_sample = 0;
     uint64_t sum = 0;
     uint32_t mn = UINT32_MAX;
@@ -382,7 +383,8 @@ static void sample(sim_world *w)
     }
     s->avail_min = mn;
     s->avail_mean = (double)sum / w->npieces;
-    push_ev(w, w->now + w->cfg.sample_interval, SIM_EV_SAMPLE, 0, 0, 0);
+    if (!last)
+        push_ev(w, w->now + w->cfg.sample_interval, SIM_EV_SAMPLE, 0, 0, 0);
 }
 
 static void dispatch(sim_world *w, const sim_event *ev)
@@ -393,7 +395,7 @@ static void dispatch(sim_world *w, const sim_event *ev)
     case SIM_EV_LEAVE: sim_world_leave(w, ev->a, (int)ev->b); break;
     case SIM_EV_TRACKER: sim_tracker_request(w, ev->a); break;
     case SIM_EV_REPLY: sim_tracker_reply(w, ev->a); break;
-    case SIM_EV_SAMPLE: sample(w); break;
+    case SIM_EV_SAMPLE: sample(w, false); break;
     default: break;
     }
 }
@@ -414,13 +416,18 @@ int sim_world_run(sim_world *w, void (*fn)(void *ctx, const sim_progress *p), vo
             break;
         w->now = t;
         sim_net_event nev;
-        while (w->err == 0 && sim_net_poll(w->net, t, &nev) == 1) {
+        int polled = 0;
+        while (w->err == 0 && (polled = sim_net_poll(w->net, t, &nev)) == 1) {
             w->events++;
+            w->ev_by_kind[8 + (nev.type & 7)]++;
             sim_host_net_event(w, &nev);
         }
+        if (polled < 0)
+            sim_world_fail(w, polled);
         sim_event ev;
         while (w->err == 0 && sim_evq_next_time(&w->q) <= t && sim_evq_pop(&w->q, &ev)) {
             w->events++;
+            w->ev_by_kind[ev.kind & 7]++;
             dispatch(w, &ev);
         }
         if (fn != NULL && every > 0 && w->events >= next_report) {
@@ -431,6 +438,8 @@ int sim_world_run(sim_world *w, void (*fn)(void *ctx, const sim_progress *p), vo
     }
     if (w->err == 0 && !finished(w) && w->now < w->cfg.duration)
         w->now = w->cfg.duration;
+    if (w->err == 0 && (w->nsamples == 0 || w->samples[w->nsamples - 1].t < w->now))
+        sample(w, true); /* the state at the end */
     return w->err;
 }
 
@@ -447,4 +456,5 @@ void sim_world_get_stats(const sim_world *w, sim_world_stats *out)
     out->net_chunks = sim_net_chunks(w->net);
     out->announces = w->announces;
     out->peers = w->npeers;
+    memcpy(out->by_kind, w->ev_by_kind, sizeof(out->by_kind));
 }

@@ -96,6 +96,9 @@ typedef struct sim_world_stats {
     uint64_t net_chunks;
     uint64_t announces;
     uint32_t peers;
+    /* events by kind: [1..6] join, timer, leave, tracker, reply, sample;
+     * [9..13] network accept, connected, deliver, writable, closed */
+    uint64_t by_kind[16];
 } sim_world_stats;
 
 uint32_t sim_world_npeers(const sim_world *w);

@@ -129,17 +129,15 @@ static int push_payload(sim_world *w, uint32_t from, sim_stream *st, const bt_se
     const uint8_t *src = p->store + (uint64_t)sg->piece * w->cfg.piece_size + sg->begin;
     if (!p->p.corrupt)
         return sim_stream_push_bytes(st, SIM_SPAN_PAYLOAD, src, n, sg->piece, sg->begin);
-    uint8_t tmp[4096];
-    for (uint32_t off = 0; off < n;) {
-        uint32_t k = n - off < sizeof(tmp) ? n - off : (uint32_t)sizeof(tmp);
-        for (uint32_t j = 0; j < k; j++)
-            tmp[j] = (uint8_t)(src[off + j] ^ 0x5a);
-        int rv = sim_stream_push_bytes(st, SIM_SPAN_PAYLOAD, tmp, k, sg->piece, sg->begin + off);
-        if (rv != 0)
-            return rv;
-        off += k;
-    }
-    return 0;
+    /* One span, like an honest sender's, so the receiver sees the same fragmentation. */
+    uint8_t *tmp = malloc(n ? n : 1);
+    if (tmp == NULL)
+        return BT_ERR_NOMEM;
+    for (uint32_t j = 0; j < n; j++)
+        tmp[j] = (uint8_t)(src[j] ^ 0x5a);
+    int rv = sim_stream_push_bytes(st, SIM_SPAN_PAYLOAD, tmp, n, sg->piece, sg->begin);
+    free(tmp);
+    return rv;
 }
 
 /* Moves what peer |i| wants to send on |nid| into the network, as far as its send buffer
@@ -215,11 +213,27 @@ static void do_verify(sim_world *w, uint32_t i, const bt_action *a)
         sim_world_fail(w, rv);
 }
 
+/* Real bytes go to the peer's store; virtual blocks only record whether their sender was a
+ * corrupting peer (then the piece will fail its check, as a real hash would). */
+static void store_block(sim_world *w, uint32_t i, const bt_action *a)
+{
+    sim_peer *p = &w->peers[i];
+    if (a->data != NULL) {
+        memcpy(p->store + (uint64_t)a->piece * w->cfg.piece_size + a->begin, a->data, a->length);
+        return;
+    }
+    sim_conn_id nid;
+    sim_conn *sc = sim_host_conn(w, i, a->conn, &nid);
+    if (sc != NULL && w->peers[side_of(sc, i) == 0 ? sc->b : sc->a].p.corrupt)
+        p->taint[a->piece] = 1;
+}
+
 static void on_piece_done(sim_world *w, uint32_t i, const bt_action *a)
 {
     sim_peer *p = &w->peers[i];
     if (!a->ok) {
         p->r.hash_failures++;
+        sim_world_trace(w, "hashfail", i, a->piece);
         return;
     }
     uint8_t bit = (uint8_t)(0x80 >> (a->piece & 7));
@@ -267,9 +281,7 @@ static void handle_action(sim_world *w, uint32_t i, const bt_action *a)
         w->announces++;
         break;
     }
-    case BT_ACT_STORAGE_WRITE:
-        memcpy(p->store + (uint64_t)a->piece * w->cfg.piece_size + a->begin, a->data, a->length);
-        break;
+    case BT_ACT_STORAGE_WRITE: store_block(w, i, a); break;
     case BT_ACT_STORAGE_VERIFY: do_verify(w, i, a); break;
     case BT_ACT_PIECE_DONE: on_piece_done(w, i, a); break;
     case BT_ACT_COMPLETE: on_complete(w, i); break;
@@ -316,8 +328,6 @@ static void deliver(sim_world *w, const sim_net_event *ev, uint32_t to)
             break; /* dropped by a close on the other side */
         if (sp->kind != SIM_SPAN_CTRL)
             account(w, from, to, n);
-        if (sp->kind == SIM_SPAN_VIRTUAL && w->peers[from].p.corrupt && w->peers[to].taint)
-            w->peers[to].taint[sp->piece] = 1;
         bt_ssize rv = 0;
         if (feed)
             rv = sp->kind == SIM_SPAN_VIRTUAL ? bt_conn_recv_virtual(w->peers[to].c, cid, n, w->now)

@@ -57,6 +57,7 @@ struct sim_world {
     sim_evq q;
     bt_time_us now;
     uint64_t events;
+    uint64_t ev_by_kind[16];  /* 0..7 world event kinds, 8.. network event types */
     gsl_rng *rng_tracker;
     uint8_t info_hash[20];
     uint8_t *hashes;         /* npieces * 20 */
