@@ -60,7 +60,7 @@ UNIT_BIN   := $(BUILD)/unit_tests
 BENCH_BIN  := $(BUILD)/bench
 REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz_replay_%)
 
-.PHONY: all check demo bench fuzz install clean deps lint unit replay interop help
+.PHONY: all check demo bench fuzz install clean deps lint unit replay interop simtest help
 .DEFAULT_GOAL := all
 
 all: $(SWARMLAB)
@@ -125,16 +125,27 @@ interop: $(SWARMLAB)
 	@set -e; for t in $(sort $(wildcard tests/interop/*.sh)); do \
 	  echo "== $$t"; SWARMLAB=$(abspath $(SWARMLAB)) bash $$t; done
 
+# Scenario runs (every scenario in scenarios/, scaled down), determinism, bad input.
+simtest: $(SWARMLAB)
+	@set -e; for t in $(sort $(wildcard tests/sim/*.sh)); do \
+	  echo "== $$t"; SWARMLAB=$(abspath $(SWARMLAB)) bash $$t; done
+
 check: deps
-	$(MAKE) SAN=1 unit replay interop
+	$(MAKE) SAN=1 unit replay interop simtest
 	$(MAKE) lint
 
+# The main job: the tiny scenario end to end, with its figures.
 demo: deps
 	$(MAKE) SAN=0 all
-	./$(BUILD)/swarmlab demo -o results/demo
+	./$(BUILD)/swarmlab sim scenarios/tiny.ini -o results/demo
+	./$(BUILD)/swarmlab plot results/demo
 
-bench: $(BENCH_BIN)
+# Micro-benchmarks, then the 1,000-peer flash crowd (wall time, events/s, peak RSS).
+bench: $(BENCH_BIN) $(SWARMLAB)
 	$(BENCH_BIN)
+	@echo "== bench-flashcrowd-1000 (scenarios/bench-flashcrowd-1000.ini)"
+	./$(SWARMLAB) sim scenarios/bench-flashcrowd-1000.ini -o results/bench-flashcrowd-1000 --quiet
+	@cat results/bench-flashcrowd-1000/run.json
 
 # libFuzzer: each target runs FUZZ_SECONDS with its seed corpus (new inputs go to build/fuzz-corpus).
 # The engine and simulator are compiled once with clang's instrumentation into an archive.
@@ -171,6 +182,6 @@ install: $(SWARMLAB)
 	install -m 644 engine/bt*.h $(DESTDIR)$(PREFIX)/include/swarmlab/
 
 clean:
-	rm -rf build results/demo
+	rm -rf build results/demo results/bench-flashcrowd-1000
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -65,6 +65,7 @@ typedef struct bt_conn {
     bool fast, extended;    /* negotiated */
     bool am_choking, am_interested, peer_choking, peer_interested;
     bool snubbed;
+    bool refill;            /* something changed that may let us request more */
     bool send_signalled;    /* a BT_ACT_SEND is outstanding */
     bool counted_seed;      /* picker counts it as a seed */
     bool counted_bits;      /* picker counts its bitfield */

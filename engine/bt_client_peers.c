@@ -310,8 +310,8 @@ static int verify_result(bt_client *c, uint32_t piece, const uint8_t digest[20],
         if (bt_picker_complete(c->picker))
             on_complete(c, now);
     }
-    /* Requests may now go elsewhere (a reset piece, or interest that changed). */
-    for (uint32_t i = 0; i < c->nconns; i++)
+    /* A reset piece's blocks can be requested again, from anyone. */
+    for (uint32_t i = 0; !ok && i < c->nconns; i++)
         if (c->conns[i]->state == BT_CS_ACTIVE)
             bt_conn_fill_requests(c, c->conns[i], now);
     return 0;

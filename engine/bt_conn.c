@@ -257,7 +257,7 @@ int bt_conn_handle_recv(bt_client *c, bt_conn *cn, const uint8_t *in, size_t len
         if ((rv = bt_conn_handle_msg(c, cn, &msg, now)) != 0)
             return rv;
     }
-    if (cn->state == BT_CS_ACTIVE)
+    if (cn->state == BT_CS_ACTIVE && cn->refill)
         rv = bt_conn_fill_requests(c, cn, now);
     return rv;
 }

@@ -50,8 +50,10 @@ static int on_have(bt_client *c, bt_conn *cn, uint32_t piece, bt_time_us now)
         cn->counted_bits = false;
         cn->counted_seed = true;
     }
-    if (!bt_picker_have(c->picker, piece))
+    if (!bt_picker_have(c->picker, piece)) {
         cn->wanted++;
+        cn->refill = true;
+    }
     return after_have_change(c, cn, now);
 }
 
@@ -67,6 +69,7 @@ static int on_bitfield(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_
         bt_picker_inc_bitfield(c->picker, &cn->have);
     }
     cn->wanted = count_wanted(c, &cn->have);
+    cn->refill = true;
     return after_have_change(c, cn, now);
 }
 
@@ -77,6 +80,7 @@ static int on_have_all(bt_client *c, bt_conn *cn, bt_time_us now)
     cn->counted_seed = true;
     bt_picker_inc_seed(c->picker);
     cn->wanted = c->cfg.npieces - bt_picker_have_bits(c->picker)->count;
+    cn->refill = true;
     return after_have_change(c, cn, now);
 }
 
@@ -138,6 +142,7 @@ static bool take_request(bt_conn *cn, const bt_block *b)
             memmove(&cn->reqs_out[i], &cn->reqs_out[i + 1],
                     (cn->nreqs_out - i - 1) * sizeof(cn->reqs_out[0]));
             cn->nreqs_out--;
+            cn->refill = true;
             return true;
         }
     }
@@ -170,6 +175,7 @@ static int block_done(bt_client *c, bt_conn *cn, bt_time_us now)
 {
     bt_block b = cn->cur;
     take_request(cn, &b);
+    cn->refill = true; /* the rate (and so the pipeline target) grew */
     cn->last_block = now;
     cn->snubbed = false;
     bt_pick_received res;
@@ -234,6 +240,7 @@ static int on_extended(bt_client *c, bt_conn *cn, const bt_wire_msg *m)
 static int on_choke(bt_client *c, bt_conn *cn, bool choke)
 {
     cn->peer_choking = choke;
+    cn->refill = !choke;
     if (choke && !cn->fast)
         bt_conn_release_requests(c, cn, false); /* BEP 3: a choke drops pending requests */
     return 0;

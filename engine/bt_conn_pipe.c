@@ -33,6 +33,7 @@ static uint32_t pipeline_target(const bt_client *c, const bt_conn *cn, bt_time_u
 
 int bt_conn_fill_requests(bt_client *c, bt_conn *cn, bt_time_us now)
 {
+    cn->refill = false;
     if (cn->state != BT_CS_ACTIVE || !cn->am_interested || cn->peer_choking)
         return 0;
     uint32_t target = pipeline_target(c, cn, now);
@@ -66,6 +67,7 @@ void bt_conn_release_requests(bt_client *c, bt_conn *cn, bool send_cancel)
     for (uint32_t i = 0; i < cn->nreqs_out; i++) {
         bt_block *b = &cn->reqs_out[i].b;
         bt_picker_cancel(c->picker, b, cn->id);
+        cn->refill = true;
         if (send_cancel)
             bt_wire_put_block(&cn->out.bytes, BT_MSG_CANCEL, b->piece, b->begin, b->length);
     }
@@ -131,6 +133,7 @@ int bt_conn_update_interest(bt_client *c, bt_conn *cn)
     if (want == cn->am_interested || cn->state != BT_CS_ACTIVE)
         return 0;
     cn->am_interested = want;
+    cn->refill = cn->refill || want;
     return put_simple(c, cn, want ? BT_MSG_INTERESTED : BT_MSG_NOT_INTERESTED);
 }
 
