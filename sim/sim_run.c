@@ -45,6 +45,9 @@ static int make_world(builder *b, bool real_bytes)
     c.duration = sc->swarm.duration_us;
     c.numwant = sc->tracker.numwant;
     c.announce_interval = sc->tracker.interval_us;
+    c.min_interval = sc->tracker.min_interval_us;
+    c.isp_biased = sc->tracker.policy == SIM_TRACKER_ISP_BIASED;
+    c.local_fraction = sc->tracker.local_fraction;
     c.sample_interval = sc->swarm.sample_interval_us;
     c.stop_when_done = sc->swarm.stop_when_done;
     sim_net_config_defaults(&c.net);
@@ -56,7 +59,7 @@ static int make_world(builder *b, bool real_bytes)
         snprintf(c.classes[k].name, sizeof(c.classes[k].name), "%s", cl->name);
         c.classes[k].seed_role = cl->role == SIM_ROLE_SEED;
         c.classes[k].choker = cl->choker_ops;
-        c.classes[k].picker = cl->picker;
+        snprintf(c.classes[k].picker, sizeof(c.classes[k].picker), "%s", cl->picker);
         c.classes[k].upload_limit = cl->upload_limit_Bps;
     }
     return sim_world_new(&b->w, &c);

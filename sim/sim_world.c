@@ -163,6 +163,10 @@ int sim_world_add_peer(sim_world *w, const sim_peer_params *p, bt_time_us at)
     pe->r.up_Bps = p->up_Bps;
     pe->r.down_Bps = p->down_Bps;
     pe->r.latency_us = p->latency_us;
+    pe->r.planned_join = at;
+    pe->r.crash_planned = p->crash;
+    pe->r.abort_planned = p->abort_after_us != BT_TIME_NEVER;
+    pe->r.corrupt = p->corrupt;
     pe->r.joined = pe->r.completed = pe->r.left = BT_TIME_NEVER;
     pe->timer_at = BT_TIME_NEVER;
     bt_buf_init(&pe->reply, bt_mem_default(), BT_TRACKER_MAX_REPLY);
@@ -213,7 +217,7 @@ static int make_client(sim_world *w, uint32_t i)
     bc.seed = ci->seed_role;
     bc.virtual_payload = !w->cfg.real_bytes;
     bc.choker = ci->choker;
-    bc.picker = ci->picker;
+    bc.picker = ci->picker[0] != '\0' ? ci->picker : NULL;
     bc.upload_limit = ci->upload_limit;
     uint64_t seed = sim_rng_derive(w->cfg.seed, "peer", i);
     bt_pcg32 idrng;
@@ -455,6 +459,10 @@ void sim_world_get_stats(const sim_world *w, sim_world_stats *out)
     out->events = w->events;
     out->net_chunks = sim_net_chunks(w->net);
     out->announces = w->announces;
+    out->tracker_replies = w->tracker_replies;
+    out->tracker_peers_sent = w->tracker_peers_sent;
+    out->tracker_local_sent = w->tracker_local_sent;
+    out->tracker_max_list = w->tracker_max_list;
     out->peers = w->npeers;
     memcpy(out->by_kind, w->ev_by_kind, sizeof(out->by_kind));
 }

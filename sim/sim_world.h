@@ -17,7 +17,7 @@ typedef struct sim_class_info {
     char name[64];
     bool seed_role;            /* initial seeds (have everything at join) */
     const bt_choker_ops *choker;
-    const char *picker;        /* borrowed; NULL = rarest-first */
+    char picker[32];           /* "" = rarest-first */
     uint64_t upload_limit;     /* bytes/s told to the choker (slot count), 0 = none */
 } sim_class_info;
 
@@ -29,6 +29,9 @@ typedef struct sim_world_config {
     bt_time_us duration;       /* simulated time limit */
     uint32_t numwant;          /* tracker: peers per reply (50) */
     bt_time_us announce_interval; /* tracker: interval (30 min) */
+    bt_time_us min_interval;      /* tracker: "min interval" sent (0 = none) */
+    bool isp_biased;              /* tracker: prefer peers of the requester's ISP */
+    double local_fraction;        /* isp-biased: share of a list taken from the same ISP */
     bt_time_us sample_interval;   /* time series period (10 s) */
     bool stop_when_done;       /* end once no leecher is left and no join is pending */
     sim_class_info classes[SIM_MAX_CLASSES];
@@ -75,7 +78,9 @@ typedef struct sim_peer_result {
     uint32_t id, cls, isp;
     uint64_t up_Bps, down_Bps;
     bt_time_us latency_us;
+    bt_time_us planned_join;   /* when it was scheduled to join */
     bt_time_us joined, completed, left; /* BT_TIME_NEVER when it did not happen */
+    bool crash_planned, abort_planned, corrupt;
     uint8_t leave_kind;        /* 0 still there, 1 graceful, 2 abort, 3 crash */
     uint64_t bytes_up, bytes_down;     /* payload */
     uint64_t *up_to_class, *down_from_class; /* payload by the other end's class */
@@ -95,6 +100,10 @@ typedef struct sim_world_stats {
     uint64_t events;           /* host events + network events */
     uint64_t net_chunks;
     uint64_t announces;
+    uint64_t tracker_replies;    /* replies with a peer list */
+    uint64_t tracker_peers_sent; /* peers in all those lists */
+    uint64_t tracker_local_sent; /* ... of which in the requester's ISP */
+    uint32_t tracker_max_list;   /* longest list sent */
     uint32_t peers;
     /* events by kind: [1..6] join, timer, leave, tracker, reply, sample;
      * [9..13] network accept, connected, deliver, writable, closed */

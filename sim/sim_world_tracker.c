@@ -2,7 +2,9 @@
  * peer's access latency), keeps the list of peers it has heard from (dropping those gone
  * silent for two intervals), and answers with a real bencoded HTTP announce reply (compact
  * peers, BEP 23) that the peer parses with the engine's codec. Peer lists are a uniform random
- * sample of |numwant| other peers from the tracker's stream. */
+ * sample of |numwant| other peers from the tracker's stream; with the isp-biased policy, up to
+ * local_fraction of the list is first drawn from the requester's own ISP (bounded rejection
+ * sampling: an ISP with few peers yields fewer), the rest from everyone. */
 #include "sim_world_int.h"
 
 #include <stdlib.h>
@@ -46,32 +48,55 @@ static bool expired(const sim_world *w, const sim_peer *p)
     return !p->present && w->now > p->tracker_seen + 2 * w->cfg.announce_interval;
 }
 
-/* Appends up to numwant random other peers (compact form) to |out|. */
-static void pick_peers(sim_world *w, uint32_t self, uint32_t want, bt_buf *out)
+typedef struct picked {
+    uint32_t ids[256];
+    uint32_t n;
+} picked;
+
+/* Draws up to |want| more distinct random peers (not |self|, not expired, of ISP |isp| unless
+ * isp is UINT32_MAX) into |pk|, with a bounded number of tries. */
+static void draw(sim_world *w, uint32_t self, uint32_t isp, uint32_t want, picked *pk)
 {
-    uint32_t chosen[256];
-    uint32_t n = 0, tries = 0;
-    if (want > 256)
-        want = 256;
-    while (n < want && w->ntracker > 1 && tries < 8 * want + 64) {
+    uint32_t goal = pk->n + want, tries = 0;
+    if (goal > 256)
+        goal = 256;
+    while (pk->n < goal && w->ntracker > 1 && tries < 8 * want + 64) {
         tries++;
         uint32_t k = (uint32_t)gsl_rng_uniform_int(w->rng_tracker, w->ntracker);
         uint32_t j = w->tracker[k];
-        if (j == self)
+        if (j == self || (isp != UINT32_MAX && w->peers[j].p.isp != isp))
             continue;
         if (expired(w, &w->peers[j])) {
             sim_tracker_remove(w, j);
             continue;
         }
         bool dup = false;
-        for (uint32_t m = 0; m < n && !dup; m++)
-            dup = chosen[m] == j;
-        if (dup)
-            continue;
-        chosen[n++] = j;
-        bt_buf_put(out, w->peers[j].addr.ip, 4);
-        bt_buf_put_be16(out, w->peers[j].addr.port);
+        for (uint32_t m = 0; m < pk->n && !dup; m++)
+            dup = pk->ids[m] == j;
+        if (!dup)
+            pk->ids[pk->n++] = j;
     }
+}
+
+/* Appends up to |want| peers (compact form) for |self| to |out|. */
+static void pick_peers(sim_world *w, uint32_t self, uint32_t want, bt_buf *out)
+{
+    picked pk;
+    pk.n = 0;
+    if (w->cfg.isp_biased) {
+        uint32_t local = (uint32_t)(w->cfg.local_fraction * want + 0.5);
+        draw(w, self, w->peers[self].p.isp, local, &pk);
+    }
+    draw(w, self, UINT32_MAX, want - pk.n, &pk);
+    for (uint32_t m = 0; m < pk.n; m++) {
+        w->tracker_local_sent += w->peers[pk.ids[m]].p.isp == w->peers[self].p.isp;
+        bt_buf_put(out, w->peers[pk.ids[m]].addr.ip, 4);
+        bt_buf_put_be16(out, w->peers[pk.ids[m]].addr.port);
+    }
+    w->tracker_replies++;
+    w->tracker_peers_sent += pk.n;
+    if (pk.n > w->tracker_max_list)
+        w->tracker_max_list = pk.n;
 }
 
 static void build_reply(sim_world *w, uint32_t i, bt_buf *body)
@@ -90,6 +115,10 @@ static void build_reply(sim_world *w, uint32_t i, bt_buf *body)
     bt_ben_put_int(body, (int64_t)w->ntracker - w->tracker_seeds);
     bt_ben_put_cstr(body, "interval");
     bt_ben_put_int(body, (int64_t)(w->cfg.announce_interval / BT_US_PER_S));
+    if (w->cfg.min_interval > 0) {
+        bt_ben_put_cstr(body, "min interval");
+        bt_ben_put_int(body, (int64_t)(w->cfg.min_interval / BT_US_PER_S));
+    }
     bt_ben_put_cstr(body, "peers");
     bt_ben_put_str(body, peers.data, peers.len);
     bt_ben_put_end(body);
