@@ -120,6 +120,7 @@ int bt_client_new(bt_client **pc, const bt_config *cfg, uint64_t seed, const bt_
     if ((rv = c->choker->init(&c->choker_state, mem)) != 0)
         goto fail;
     c->next_tick = c->next_rechoke = c->next_announce = BT_TIME_NEVER;
+    c->extra_rechoke_at = BT_TIME_NEVER;
     c->stats.completed_at = BT_TIME_NEVER;
     c->stats.complete = bt_picker_complete(c->picker);
     *pc = c;
@@ -209,8 +210,13 @@ void bt_client_enter(bt_client *c)
 /* End of every entry point: free dead connections, run a pending rechoke. */
 int bt_client_leave(bt_client *c, bt_time_us now)
 {
-    if (c->rechoke_soon && c->poisoned == 0) {
-        c->rechoke_soon = false;
+    /* Extra rechokes (joins, leaves, interest changes) at most once a second; one that is
+     * held back runs at the next tick. */
+    if (c->rechoke_soon && c->poisoned == 0 &&
+        (c->rechoke_urgent || c->extra_rechoke_at == BT_TIME_NEVER ||
+         now >= c->extra_rechoke_at + BT_SEC(1))) {
+        c->rechoke_soon = c->rechoke_urgent = false;
+        c->extra_rechoke_at = now;
         bt_client_rechoke(c, now, false);
     }
     if (c->ndead == 0)
@@ -275,11 +281,14 @@ void bt_conn_closed(bt_client *c, bt_conn_id id, bt_time_us now)
     if (cn == NULL)
         return;
     bt_peer *p = &c->peers[cn->peer];
-    if (cn->state == BT_CS_CONNECTING && p->state == BT_PS_CONNECTED) {
+    if ((cn->state == BT_CS_CONNECTING || cn->state == BT_CS_HANDSHAKE) &&
+        p->state == BT_PS_CONNECTED) {
+        /* Refused or unreachable: retry later, backing off linearly to at most 5 min (a full
+         * peer, e.g. the only seed of a flash crowd, frees slots as its leechers finish). */
         p->fails++;
         p->state = BT_PS_FAILED;
-        uint32_t shift = p->fails < 6 ? p->fails : 6;
-        p->retry_at = now + (BT_SEC(60) << shift);
+        uint32_t steps = p->fails < 10 ? p->fails : 10;
+        p->retry_at = now + BT_SEC(30) * steps;
     }
     bt_client_close_conn(c, cn, BT_CLOSE_NONE, NULL, now);
     bt_client_connect_more(c, now);
@@ -387,6 +396,7 @@ int bt_client_on_timer(bt_client *c, bt_time_us now)
         bt_client_connect_more(c, now);
     }
     if (now >= c->next_rechoke) {
+        c->rechoke_soon = c->rechoke_urgent = false; /* the periodic round covers it */
         bt_client_rechoke(c, now, true);
         c->next_rechoke = now + c->cfg.rechoke_interval;
     }

@@ -136,7 +136,9 @@ struct bt_client {
     uint32_t npeers, peers_cap;
     bt_actq actions;
     uint8_t *lent;          /* data of the last polled STORAGE_WRITE; freed at the next call */
-    bool rechoke_soon;
+    bool rechoke_soon;      /* an extra (non-periodic) rechoke is wanted */
+    bool rechoke_urgent;    /* ... and an upload slot is free: do not wait for the limiter */
+    bt_time_us extra_rechoke_at; /* when the last extra rechoke ran (they run at most 1/s) */
     /* timers */
     bt_time_us next_tick, next_rechoke, next_announce, last_announce;
     bt_time_us announce_backoff;

@@ -204,6 +204,7 @@ static int on_handshake(bt_client *c, bt_conn *cn, bt_time_us now)
     if (!alive(cn))
         return 0;
     cn->state = BT_CS_ACTIVE;
+    c->peers[cn->peer].fails = 0;
     cn->counted_bits = true; /* its (empty) bitfield is in the picker's availability */
     cn->connected_at = now;
     c->rechoke_soon = true;  /* give it a chance at an unchoke now, not in 10 s */

@@ -249,10 +249,23 @@ static int on_choke(bt_client *c, bt_conn *cn, bool choke)
 /* Unchoked peers that change interest change who deserves a slot (BitTornado rechokes then);
  * a choked peer that becomes interested gets a rechoke when a slot may be free, so a new
  * leecher is not kept waiting for the next 10-s round while upload capacity sits idle. */
+static bool slot_free(const bt_client *c)
+{
+    uint32_t busy = 0;
+    for (uint32_t i = 0; i < c->nconns; i++) {
+        const bt_conn *o = c->conns[i];
+        busy += o->state == BT_CS_ACTIVE && !o->am_choking && o->peer_interested;
+    }
+    return busy < c->slots;
+}
+
 static int on_interest(bt_client *c, bt_conn *cn, bool interested)
 {
-    if (cn->peer_interested != interested && (!cn->am_choking || interested))
+    if (cn->peer_interested != interested && (!cn->am_choking || interested)) {
         c->rechoke_soon = true;
+        if (cn->am_choking && interested && slot_free(c))
+            c->rechoke_urgent = true;
+    }
     cn->peer_interested = interested;
     return 0;
 }
