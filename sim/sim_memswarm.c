@@ -2,6 +2,7 @@
  * fragments, a per-step byte budget per direction), with in-memory storage of real bytes that
  * are SHA-1 verified, and a built-in tracker. Deterministic: no clock, one PCG32 stream. */
 #include "sim_memswarm.h"
+#include "sim_grow.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -100,14 +101,8 @@ static pipe *find_pipe(swarm *s, uint32_t node_idx, bt_conn_id id, int *side)
 
 static pipe *new_pipe(swarm *s)
 {
-    if (s->npipes == s->pipes_cap) {
-        uint32_t ncap = s->pipes_cap ? s->pipes_cap * 2 : 64;
-        pipe *np = realloc(s->pipes, ncap * sizeof(*np));
-        if (np == NULL)
-            return NULL;
-        s->pipes = np;
-        s->pipes_cap = ncap;
-    }
+    if (sim_grow((void **)&s->pipes, &s->pipes_cap, s->npipes + 1, sizeof(pipe), 64) != 0)
+        return NULL;
     pipe *p = &s->pipes[s->npipes++];
     memset(p, 0, sizeof(*p));
     bt_buf_init(&p->dir[0].buf, bt_mem_default(), 0);

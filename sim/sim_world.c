@@ -2,6 +2,7 @@
  * timers, time-series samples, and the main loop that interleaves the world's event queue
  * with the network's events in (time, sequence) order. */
 #include "sim_world_int.h"
+#include "sim_grow.h"
 #include "sim_rng.h"
 
 #include <stdlib.h>
@@ -145,14 +146,8 @@ int sim_world_add_peer(sim_world *w, const sim_peer_params *p, bt_time_us at)
         return BT_ERR_INVALID;
     if (w->npeers >= (1u << 24))
         return BT_ERR_LIMIT; /* addresses are 10.x.y.z */
-    if (w->npeers == w->peers_cap) {
-        uint32_t ncap = w->peers_cap ? w->peers_cap * 2 : 64;
-        sim_peer *n = realloc(w->peers, ncap * sizeof(*n));
-        if (n == NULL)
-            return BT_ERR_NOMEM;
-        w->peers = n;
-        w->peers_cap = ncap;
-    }
+    if (sim_grow((void **)&w->peers, &w->peers_cap, w->npeers + 1, sizeof(sim_peer), 64) != 0)
+        return BT_ERR_NOMEM;
     uint32_t i = w->npeers;
     sim_peer *pe = &w->peers[i];
     memset(pe, 0, sizeof(*pe));
@@ -247,16 +242,8 @@ static int alloc_storage(sim_world *w, sim_peer *p)
 
 static int map_host(sim_world *w, sim_host_id h, uint32_t i)
 {
-    if (h >= w->host_cap) {
-        uint32_t ncap = w->host_cap ? w->host_cap : 256;
-        while (ncap <= h)
-            ncap *= 2;
-        uint32_t *n = realloc(w->host_peer, ncap * sizeof(*n));
-        if (n == NULL)
-            return BT_ERR_NOMEM;
-        w->host_peer = n;
-        w->host_cap = ncap;
-    }
+    if (sim_grow((void **)&w->host_peer, &w->host_cap, h + 1, sizeof(uint32_t), 256) != 0)
+        return BT_ERR_NOMEM;
     w->host_peer[h] = i;
     return 0;
 }
@@ -361,15 +348,10 @@ static void on_timer(sim_world *w, const sim_event *ev)
 
 static void sample(sim_world *w, bool last)
 {
-    if (w->nsamples == w->samples_cap) {
-        uint32_t ncap = w->samples_cap ? w->samples_cap * 2 : 256;
-        sim_sample *n = realloc(w->samples, ncap * sizeof(*n));
-        if (n == NULL) {
-            sim_world_fail(w, BT_ERR_NOMEM);
-            return;
-        }
-        w->samples = n;
-        w->samples_cap = ncap;
+    if (sim_grow((void **)&w->samples, &w->samples_cap, w->nsamples + 1, sizeof(sim_sample),
+                 256) != 0) {
+        sim_world_fail(w, BT_ERR_NOMEM);
+        return;
     }
     sim_sample *s = &w->samples[w->nsamples++];
     s->t = w->now;

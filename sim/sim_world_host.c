@@ -2,6 +2,7 @@
  * operations (connect, close, writes from the engine's output queue) and network events into
  * engine calls (accept, connected, delivered bytes real or virtual, closed), plus storage
  * (real bytes or per-piece taint) and payload accounting by class. */
+#include "sim_grow.h"
 #include "sim_world_int.h"
 
 #include <stdlib.h>
@@ -24,14 +25,8 @@ static int32_t link_find(const sim_peer *p, bt_conn_id cid)
 
 static int link_add(sim_peer *p, bt_conn_id cid, sim_conn_id nid)
 {
-    if (p->nlinks == p->links_cap) {
-        uint32_t ncap = p->links_cap ? p->links_cap * 2 : 16;
-        sim_link *n = realloc(p->links, ncap * sizeof(*n));
-        if (n == NULL)
-            return BT_ERR_NOMEM;
-        p->links = n;
-        p->links_cap = ncap;
-    }
+    if (sim_grow((void **)&p->links, &p->links_cap, p->nlinks + 1, sizeof(sim_link), 16) != 0)
+        return BT_ERR_NOMEM;
     uint32_t pos = p->nlinks;
     while (pos > 0 && p->links[pos - 1].cid > cid)
         pos--;
@@ -92,17 +87,10 @@ void sim_host_forget_links(sim_world *w, uint32_t i)
 
 static int conn_new(sim_world *w, sim_conn_id nid, uint32_t a, uint32_t b, bt_conn_id ca)
 {
-    if (nid >= w->conns_cap) {
-        uint32_t ncap = w->conns_cap ? w->conns_cap : 1024;
-        while (ncap <= nid)
-            ncap *= 2;
-        sim_conn **n = realloc(w->conns, ncap * sizeof(*n));
-        if (n == NULL)
-            return BT_ERR_NOMEM;
-        memset(n + w->conns_cap, 0, (ncap - w->conns_cap) * sizeof(*n));
-        w->conns = n;
-        w->conns_cap = ncap;
-    }
+    uint32_t old_cap = w->conns_cap;
+    if (sim_grow((void **)&w->conns, &w->conns_cap, nid + 1, sizeof(sim_conn *), 1024) != 0)
+        return BT_ERR_NOMEM;
+    memset(w->conns + old_cap, 0, (w->conns_cap - old_cap) * sizeof(sim_conn *));
     sim_conn *sc = calloc(1, sizeof(*sc));
     if (sc == NULL)
         return BT_ERR_NOMEM;

@@ -5,6 +5,7 @@
  * sample of |numwant| other peers from the tracker's stream; with the isp-biased policy, up to
  * local_fraction of the list is first drawn from the requester's own ISP (bounded rejection
  * sampling: an ISP with few peers yields fewer), the rest from everyone. */
+#include "sim_grow.h"
 #include "sim_world_int.h"
 
 #include <stdlib.h>
@@ -15,14 +16,8 @@ static int track(sim_world *w, uint32_t i)
     sim_peer *p = &w->peers[i];
     if (p->tracked)
         return 0;
-    if (w->ntracker == w->tracker_cap) {
-        uint32_t ncap = w->tracker_cap ? w->tracker_cap * 2 : 256;
-        uint32_t *n = realloc(w->tracker, ncap * sizeof(*n));
-        if (n == NULL)
-            return BT_ERR_NOMEM;
-        w->tracker = n;
-        w->tracker_cap = ncap;
-    }
+    if (sim_grow((void **)&w->tracker, &w->tracker_cap, w->ntracker + 1, sizeof(uint32_t), 256))
+        return BT_ERR_NOMEM;
     p->tracker_pos = w->ntracker;
     w->tracker[w->ntracker++] = i;
     p->tracked = true;
