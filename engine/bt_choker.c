@@ -4,8 +4,11 @@
 
 #include <string.h>
 
-static const bt_choker_ops *const builtins[] = {&bt_choker_reference};
-static const char *const names[] = {"reference", NULL};
+static const bt_choker_ops *const builtins[] = {&bt_choker_reference, &bt_choker_freerider,
+                                                &bt_choker_altruist, &bt_choker_rate_based,
+                                                &bt_choker_bittyrant};
+static const char *const names[] = {"reference", "freerider", "altruist", "rate_based",
+                                    "bittyrant", NULL};
 
 const bt_choker_ops *bt_choker_find(const char *name)
 {

@@ -23,6 +23,7 @@ typedef struct bt_choke_peer {
     bool snubbed;           /* it has sent us nothing for the snub time though we asked */
     bool is_seed;           /* it has every piece */
     bool initiated;         /* we opened the connection */
+    bool choking_us;        /* the peer chokes us */
 } bt_choke_peer;
 
 typedef struct bt_choke_ctx {
@@ -60,6 +61,17 @@ typedef struct bt_choker_ops {
  * interested downloaders + optimistic unchoke rotated every 3 rounds, new peers 3x as likely
  * to be next) and the seed algorithm; details in bt_choker_reference.c. */
 extern const bt_choker_ops bt_choker_reference;
+/* Never unchokes anyone: a pure downloader (free-rider), details in bt_choker_freerider.c. */
+extern const bt_choker_ops bt_choker_freerider;
+/* Unchokes every interested non-seed peer, no tit-for-tat (bt_choker_altruist.c). */
+extern const bt_choker_ops bt_choker_altruist;
+/* libtorrent 2.0 rate_based_choker, REFERENCE.md s2: one slot per peer above a threshold
+ * (1024 B/s, +2048 per slot) plus one, and an optimistic unchoke every 3 rounds
+ * (bt_choker_rate_based.c). */
+extern const bt_choker_ops bt_choker_rate_based;
+/* BitTyrant (Piatek et al., NSDI 2007): unchokes by estimated download/upload ratio d_p/u_p
+ * within an upload budget (bt_choker_bittyrant.c). */
+extern const bt_choker_ops bt_choker_bittyrant;
 
 /* Finds a built-in strategy by name; NULL if none. */
 const bt_choker_ops *bt_choker_find(const char *name);

@@ -371,7 +371,12 @@ bt_time_us bt_client_next_deadline(const bt_client *c)
 
 static void maybe_announce(bt_client *c, bt_time_us now)
 {
-    bool short_of_peers = c->nconns < c->cfg.min_peers &&
+    /* Short of peers: count only handshaked connections (attempts to peers that have left
+     * the swarm must not hide that we need a fresh list). */
+    uint32_t active = 0;
+    for (uint32_t i = 0; i < c->nconns; i++)
+        active += c->conns[i]->state == BT_CS_ACTIVE;
+    bool short_of_peers = active < c->cfg.min_peers &&
                           (c->last_announce == BT_TIME_NEVER ||
                            now >= c->last_announce + c->cfg.reannounce_min);
     if (now >= c->next_announce || short_of_peers)

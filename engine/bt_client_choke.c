@@ -42,6 +42,7 @@ static void fill_stats(const bt_client *c, const bt_conn *cn, bt_choke_peer *p, 
     p->snubbed = cn->snubbed;
     p->is_seed = bt_bitfield_full(&cn->have);
     p->initiated = cn->initiated;
+    p->choking_us = cn->peer_choking;
 }
 
 void bt_client_rechoke(bt_client *c, bt_time_us now, bool periodic)

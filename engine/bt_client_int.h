@@ -134,6 +134,7 @@ struct bt_client {
     bt_conn *last_found;    /* one-entry cache for bt_client_find_conn */
     bt_peer *peers;
     uint32_t npeers, peers_cap;
+    uint32_t connect_cursor; /* where the next search for a peer to dial starts */
     bt_actq actions;
     uint8_t *lent;          /* data of the last polled STORAGE_WRITE; freed at the next call */
     bool rechoke_soon;      /* an extra (non-periodic) rechoke is wanted */

@@ -114,6 +114,19 @@ static int accept_conn(bt_client *c, const bt_addr *from, bt_conn_id *id, bt_tim
     return 0;
 }
 
+static int dial(bt_client *c, uint32_t i, bt_time_us now)
+{
+    bt_conn *cn;
+    int rv = open_conn(c, i, true, now, &cn);
+    if (rv != 0)
+        return bt_client_fail(c, rv);
+    bt_action a = {.type = BT_ACT_CONNECT, .conn = cn->id, .addr = c->peers[i].addr};
+    return bt_client_push_action(c, &a);
+}
+
+/* Dials candidates up to the limits. Addresses never tried come first, then those whose retry
+ * time has come; both searches start at a rotating cursor, so a long run of unreachable
+ * addresses (peers that left) cannot starve the rest of the list. */
 int bt_client_connect_more(bt_client *c, bt_time_us now)
 {
     if (!c->started || c->stopped || c->poisoned)
@@ -121,22 +134,23 @@ int bt_client_connect_more(bt_client *c, bt_time_us now)
     if (bt_picker_complete(c->picker))
         return 0; /* a seed waits for leechers to come to it */
     uint32_t live = live_conns(c);
-    for (uint32_t i = 0; i < c->npeers; i++) {
-        if (live >= c->cfg.max_conns || c->ninitiated >= c->cfg.max_initiated)
-            break;
-        bt_peer *p = &c->peers[i];
-        if (p->state == BT_PS_FAILED && now >= p->retry_at)
-            p->state = BT_PS_CANDIDATE;
-        if (p->state != BT_PS_CANDIDATE)
-            continue;
-        bt_conn *cn;
-        int rv = open_conn(c, i, true, now, &cn);
-        if (rv != 0)
-            return bt_client_fail(c, rv);
-        bt_action a = {.type = BT_ACT_CONNECT, .conn = cn->id, .addr = p->addr};
-        if ((rv = bt_client_push_action(c, &a)) != 0)
-            return rv;
-        live++;
+    for (int pass = 0; pass < 2; pass++) {
+        for (uint32_t k = 0; k < c->npeers; k++) {
+            if (live >= c->cfg.max_conns || c->ninitiated >= c->cfg.max_initiated)
+                return 0;
+            uint32_t i = (c->connect_cursor + k) % c->npeers;
+            bt_peer *p = &c->peers[i];
+            bool fresh = p->state == BT_PS_CANDIDATE && p->fails == 0;
+            bool due = (p->state == BT_PS_CANDIDATE && p->fails > 0) ||
+                       (p->state == BT_PS_FAILED && now >= p->retry_at);
+            if (pass == 0 ? !fresh : !due)
+                continue;
+            int rv = dial(c, i, now);
+            if (rv != 0)
+                return rv;
+            live++;
+            c->connect_cursor = i + 1;
+        }
     }
     return 0;
 }

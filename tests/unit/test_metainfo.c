@@ -517,6 +517,9 @@ static void test_failmalloc(void)
     }
     CU_ASSERT_TRUE(done);
     done = false;
+    uint8_t content[10000];
+    for (size_t k = 0; k < sizeof(content); k++)
+        content[k] = (uint8_t)(k * 7);
     for (int i = 0; i < 200 && !done; i++) {
         int budget = i;
         bt_mem mem = {&budget, fm_malloc, fm_free, fm_calloc, fm_realloc};
@@ -531,7 +534,7 @@ static void test_failmalloc(void)
         if (rc == 0)
             rc = bt_mktorrent_set_comment(mk, "c");
         for (int k = 0; k < 7 && rc == 0; k++)
-            rc = bt_mktorrent_feed(mk, (const uint8_t *)single_torrent, 10000);
+            rc = bt_mktorrent_feed(mk, content, sizeof(content));
         if (rc == 0)
             rc = bt_mktorrent_finish(mk, &out, NULL);
         CU_ASSERT(rc == 0 || rc == BT_ERR_NOMEM);
