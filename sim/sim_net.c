@@ -48,6 +48,7 @@ int sim_net_new(sim_net **out, const sim_net_config *cfg)
         return BT_ERR_INVALID;
     }
     sim_evq_init(&n->q);
+    sim_delayq_init(&n->dq);
     n->pairs_free = SIM_NONE;
     n->chunks_free = SIM_NONE;
     uint32_t isp0;
@@ -65,6 +66,7 @@ void sim_net_del(sim_net *n)
     if (n == NULL)
         return;
     sim_evq_free(&n->q);
+    sim_delayq_free(&n->dq);
     for (uint32_t h = 0; h < n->nhosts; h++)
         free(n->hosts[h].conns);
     free(n->links);
@@ -170,11 +172,43 @@ void sim_net_schedule(sim_net *n, bt_time_us t, uint32_t kind, uint32_t a, uint3
         n->err = BT_ERR_NOMEM;
 }
 
+void sim_net_schedule_after(sim_net *n, bt_time_us delay, uint32_t kind, uint32_t a, uint32_t b,
+                            uint64_t x)
+{
+    sim_event ev = {.kind = kind, .a = a, .b = b, .x = x};
+    int rv = sim_delayq_push(&n->dq, &n->q, n->now, delay, &ev);
+    if (rv == BT_ERR_STATE)
+        sim_net_schedule(n, n->now + delay, kind, a, b, x);
+    else if (rv != 0)
+        n->err = BT_ERR_NOMEM;
+}
+
+bt_time_us sim_net_q_next_time(const sim_net *n)
+{
+    bt_time_us t = sim_evq_next_time(&n->q);
+    const sim_event *d = sim_delayq_peek(&n->dq);
+    return d != NULL && d->time < t ? d->time : t;
+}
+
+bool sim_net_q_pop(sim_net *n, sim_event *out)
+{
+    const sim_event *d = sim_delayq_peek(&n->dq);
+    if (d == NULL)
+        return sim_evq_pop(&n->q, out);
+    if (sim_evq_size(&n->q) > 0) {
+        const sim_event *h = &n->q.heap[0];
+        if (h->time < d->time || (h->time == d->time && h->seq < d->seq))
+            return sim_evq_pop(&n->q, out);
+    }
+    sim_delayq_pop(&n->dq, out);
+    return true;
+}
+
 bt_time_us sim_net_next_time(const sim_net *n)
 {
     if (n->err)
         return BT_TIME_NEVER; /* poisoned: the host loop must not spin on it */
     if (n->out_n > 0)
         return n->out[n->out_head].time;
-    return sim_evq_next_time(&n->q);
+    return sim_net_q_next_time(n);
 }

@@ -109,7 +109,7 @@ static void notify_closed(sim_net *n, uint32_t conn, int end)
 {
     const net_conn *c = &n->conns[conn];
     if (!(c->flags & gone_bit(end)))
-        sim_net_schedule(n, n->now + sim_net_conn_latency(n, c), EV_CLOSED, conn, 0, (uint64_t)end);
+        sim_net_schedule_after(n, sim_net_conn_latency(n, c), EV_CLOSED, conn, 0, (uint64_t)end);
 }
 
 void sim_net_close(sim_net *n, sim_conn_id conn, sim_host_id host, bt_time_us now)
@@ -233,7 +233,7 @@ static void on_deliver(sim_net *n, uint32_t conn, uint32_t bytes, int dir)
         return;
     n->hosts[c->host[!dir]].st.bytes_down += bytes;
     sim_net_emit(n, SIM_NET_EV_DELIVER, conn, c->host[!dir], c->host[dir], bytes);
-    sim_net_schedule(n, n->now + sim_net_conn_latency(n, c), EV_RELEASE, conn, bytes,
+    sim_net_schedule_after(n, sim_net_conn_latency(n, c), EV_RELEASE, conn, bytes,
                      (uint64_t)dir);
 }
 
@@ -280,13 +280,13 @@ int sim_net_poll(sim_net *n, bt_time_us now, sim_net_event *ev)
     if (n->err)
         return n->err;
     while (n->out_n == 0) {
-        if (sim_evq_next_time(&n->q) > now) {
+        if (sim_net_q_next_time(n) > now) {
             if (now > n->now)
                 n->now = now;
             return 0;
         }
         sim_event e;
-        (void)sim_evq_pop(&n->q, &e);
+        (void)sim_net_q_pop(n, &e);
         n->now = e.time;
         dispatch(n, &e);
         if (n->err)

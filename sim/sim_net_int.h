@@ -4,6 +4,7 @@
 #ifndef SIM_NET_INT_H
 #define SIM_NET_INT_H
 
+#include "sim_delayq.h"
 #include "sim_evq.h"
 #include "sim_net.h"
 
@@ -94,6 +95,7 @@ typedef struct net_chunk {
 struct sim_net {
     sim_net_config cfg;
     sim_evq q;
+    sim_delayq dq;  /* propagation events (a fixed delay after now), merged with q by (t, seq) */
     bt_time_us now; /* time of the last processed event or call */
     int err;        /* sticky BT_ERR_NOMEM */
     net_link *links;
@@ -130,6 +132,12 @@ void sim_net_emit(sim_net *n, uint8_t type, sim_conn_id conn, sim_host_id host, 
                   uint64_t bytes);
 /* Pushes an internal event at |t|; sets the sticky error on failure. */
 void sim_net_schedule(sim_net *n, bt_time_us t, uint32_t kind, uint32_t a, uint32_t b, uint64_t x);
+/* Pushes an internal event |delay| after n->now (propagation: per-delay FIFOs, O(1)). */
+void sim_net_schedule_after(sim_net *n, bt_time_us delay, uint32_t kind, uint32_t a, uint32_t b,
+                            uint64_t x);
+/* The earliest internal event's time / pops it (from q or dq, by (time, seq)). */
+bt_time_us sim_net_q_next_time(const sim_net *n);
+bool sim_net_q_pop(sim_net *n, sim_event *out);
 /* One-way latency of |conn|. */
 bt_time_us sim_net_conn_latency(const sim_net *n, const net_conn *c);
 

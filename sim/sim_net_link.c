@@ -335,7 +335,7 @@ static void forward(sim_net *n, uint32_t c)
     net_conn *cn = &n->conns[ch.conn];
     int k = next_stage(n, cn, ch.dir, ch.stage);
     if (k == ST_N) {
-        sim_net_schedule(n, n->now + sim_net_conn_latency(n, cn), EV_DELIVER, ch.conn, ch.bytes,
+        sim_net_schedule_after(n, sim_net_conn_latency(n, cn), EV_DELIVER, ch.conn, ch.bytes,
                          ch.dir);
         chunk_free(n, c);
         return;
