@@ -19,6 +19,7 @@
  * (ctx->periodic false) never draw: a lost optimistic stays empty until the next round. */
 #include "bt_choker.h"
 
+#include "bt_idset.h"
 #include "bt_mem.h"
 
 #include <string.h>
@@ -28,8 +29,7 @@
 #define OPTIMISTIC_ROUNDS 3     /* 3 rounds of 10 s = 30 s */
 
 typedef struct rb_state {
-    bt_conn_id *ids; /* sorted ascending */
-    uint32_t n, cap;
+    bt_idset set;   /* added connections */
     bool has_opt;
     bt_conn_id opt; /* the optimistic unchoke */
 } rb_state;
@@ -48,62 +48,22 @@ static void rb_del(void *state, const bt_mem *mem)
     rb_state *s = state;
     if (s == NULL)
         return;
-    if (s->ids != NULL)
-        bt_free(mem, s->ids);
+    bt_idset_free(&s->set, mem);
     bt_free(mem, s);
 }
 
-static uint32_t lower_bound(const rb_state *s, bt_conn_id id)
-{
-    uint32_t lo = 0, hi = s->n;
-    while (lo < hi) {
-        uint32_t mid = lo + (hi - lo) / 2;
-        if (s->ids[mid] < id)
-            lo = mid + 1;
-        else
-            hi = mid;
-    }
-    return lo;
-}
-
-static bool has(const rb_state *s, bt_conn_id id)
-{
-    uint32_t at = lower_bound(s, id);
-    return at < s->n && s->ids[at] == id;
-}
+static bool has(const rb_state *s, bt_conn_id id) { return bt_idset_has(&s->set, id); }
 
 static int rb_peer_added(void *state, bt_conn_id id, bt_pcg32 *rng, const bt_mem *mem)
 {
-    rb_state *s = state;
     (void)rng;
-    uint32_t at = lower_bound(s, id);
-    if (at < s->n && s->ids[at] == id)
-        return BT_ERR_EXISTS;
-    if (s->n == s->cap) {
-        if (s->cap > UINT32_MAX / 4)
-            return BT_ERR_NOMEM;
-        uint32_t cap = s->cap ? s->cap * 2 : 16;
-        bt_conn_id *ids = bt_realloc(mem, s->ids, (size_t)cap * sizeof(*ids));
-        if (ids == NULL)
-            return BT_ERR_NOMEM;
-        s->ids = ids;
-        s->cap = cap;
-    }
-    memmove(&s->ids[at + 1], &s->ids[at], (size_t)(s->n - at) * sizeof(s->ids[0]));
-    s->ids[at] = id;
-    s->n++;
-    return 0;
+    return bt_idset_add(&((rb_state *)state)->set, id, mem);
 }
 
 static void rb_peer_removed(void *state, bt_conn_id id)
 {
     rb_state *s = state;
-    uint32_t at = lower_bound(s, id);
-    if (at == s->n || s->ids[at] != id)
-        return;
-    memmove(&s->ids[at], &s->ids[at + 1], (size_t)(s->n - at - 1) * sizeof(s->ids[0]));
-    s->n--;
-    if (s->has_opt && s->opt == id)
+    if (bt_idset_remove(&s->set, id) && s->has_opt && s->opt == id)
         s->has_opt = false;
 }
 
