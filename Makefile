@@ -28,13 +28,14 @@ CRYPTO_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
 CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null || echo -lcunit)
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
-CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -DSWARMLAB_VERSION=\"$(VERSION)\" -Iengine -Isim -Icli
+CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -DSWARMLAB_VERSION=\"$(VERSION)\" -Iengine -Isim -Icli \
+             -DSWARMLAB_PLOTS_DIR=\"$(PREFIX)/share/swarmlab/plots\"
 BASEFLAGS := -std=c11 $(WARN) -g $(PKG_CFLAGS)
 ifeq ($(SAN),1)
 OPTFLAGS  := -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=all
 LDSAN     := -fsanitize=address,undefined
 else
-OPTFLAGS  := -O3 -flto=auto
+OPTFLAGS  := -O3 -flto=auto -ffat-lto-objects
 LDSAN     := -O3 -flto=auto
 endif
 AR        := gcc-ar
@@ -181,8 +182,11 @@ lint-objs: $(ENGINE_OBJ) $(SIM_OBJ)
 	@./tests/lint.sh $(BUILD) $(ENGINE_OBJ) $(SIM_OBJ)
 
 install: $(SWARMLAB)
-	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/swarmlab
+	install -d $(DESTDIR)$(PREFIX)/bin $(DESTDIR)$(PREFIX)/lib $(DESTDIR)$(PREFIX)/include/swarmlab \
+	    $(DESTDIR)$(PREFIX)/share/swarmlab/plots $(DESTDIR)$(PREFIX)/share/swarmlab/scenarios
 	install -m 755 $(SWARMLAB) $(DESTDIR)$(PREFIX)/bin/swarmlab
+	install -m 644 plots/*.gp $(DESTDIR)$(PREFIX)/share/swarmlab/plots/
+	install -m 644 scenarios/*.ini $(DESTDIR)$(PREFIX)/share/swarmlab/scenarios/
 	install -m 644 $(LIBSWARM) $(DESTDIR)$(PREFIX)/lib/libswarm.a
 	install -m 644 engine/bt*.h $(DESTDIR)$(PREFIX)/include/swarmlab/
 
