@@ -76,8 +76,8 @@ typedef struct bt_conn {
     uint32_t wanted;        /* pieces it has that we lack */
     bt_wire_parser parser;
     bt_outq out;
-    bt_req *reqs_out;       /* our requests in flight to it (grown on demand) */
-    uint32_t nreqs_out, reqs_out_cap;
+    bt_req *reqs_out;       /* our requests in flight: reqs_out[reqs_out_off .. +nreqs_out) */
+    uint32_t nreqs_out, reqs_out_cap, reqs_out_off; /* (the oldest is taken without a memmove) */
     bt_block *reqs_in;      /* its requests queued on us (ring, grown on demand) */
     uint32_t reqs_in_head, nreqs_in, reqs_in_cap;
     uint32_t peer_reqq;     /* its BEP 10 reqq, 0 if unknown */
@@ -177,6 +177,7 @@ int bt_conn_fill_uploads(bt_client *c, bt_conn *cn);
 int bt_conn_handle_msg(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_us now);
 int bt_conn_queue_msg(bt_client *c, bt_conn *cn, size_t start); /* after writing to out.bytes */
 int bt_conn_reserve_out(bt_client *c, bt_conn *cn, uint32_t n); /* room for n more; 0/NOMEM */
+static inline bt_req *bt_conn_req(bt_conn *cn, uint32_t i) { return &cn->reqs_out[cn->reqs_out_off + i]; }
 int bt_conn_reserve_in(bt_client *c, bt_conn *cn);               /* room for 1 more */
 void bt_conn_release_requests(bt_client *c, bt_conn *cn, bool send_cancel);
 int bt_conn_on_have(bt_client *c, uint32_t piece);     /* we verified |piece| */

@@ -55,8 +55,14 @@ static bool alive(const bt_conn *cn) { return cn->state != BT_CS_DEAD; }
 /* Request queues start small and grow to the configured limits (most peers never need 250). */
 int bt_conn_reserve_out(bt_client *c, bt_conn *cn, uint32_t n)
 {
-    if (cn->nreqs_out + n <= cn->reqs_out_cap)
+    if (cn->reqs_out_off + cn->nreqs_out + n <= cn->reqs_out_cap)
         return 0;
+    if (cn->reqs_out_off > 0) { /* slide the live requests to the front */
+        memmove(cn->reqs_out, cn->reqs_out + cn->reqs_out_off, cn->nreqs_out * sizeof(bt_req));
+        cn->reqs_out_off = 0;
+        if (cn->nreqs_out + n <= cn->reqs_out_cap)
+            return 0;
+    }
     uint32_t cap = cn->reqs_out_cap ? cn->reqs_out_cap : 8;
     while (cap < cn->nreqs_out + n)
         cap *= 2;

@@ -137,11 +137,15 @@ static int on_cancel(bt_client *c, bt_conn *cn, const bt_wire_msg *m)
 static bool take_request(bt_conn *cn, const bt_block *b)
 {
     for (uint32_t i = 0; i < cn->nreqs_out; i++) {
-        bt_block *r = &cn->reqs_out[i].b;
+        bt_block *r = &bt_conn_req(cn, i)->b;
         if (r->piece == b->piece && r->begin == b->begin && r->length == b->length) {
-            memmove(&cn->reqs_out[i], &cn->reqs_out[i + 1],
-                    (cn->nreqs_out - i - 1) * sizeof(cn->reqs_out[0]));
-            cn->nreqs_out--;
+            if (i == 0) /* the usual case: blocks come back in request order */
+                cn->reqs_out_off++;
+            else
+                memmove(bt_conn_req(cn, i), bt_conn_req(cn, i + 1),
+                        (cn->nreqs_out - i - 1) * sizeof(bt_req));
+            if (--cn->nreqs_out == 0)
+                cn->reqs_out_off = 0;
             cn->refill = true;
             return true;
         }

@@ -52,8 +52,8 @@ int bt_conn_fill_requests(bt_client *c, bt_conn *cn, bt_time_us now)
         return 0;
     size_t start = cn->out.bytes.len;
     for (uint32_t i = 0; i < n; i++) {
-        cn->reqs_out[cn->nreqs_out].b = blocks[i];
-        cn->reqs_out[cn->nreqs_out].at = now;
+        bt_conn_req(cn, cn->nreqs_out)->b = blocks[i];
+        bt_conn_req(cn, cn->nreqs_out)->at = now;
         cn->nreqs_out++;
         bt_wire_put_block(&cn->out.bytes, BT_MSG_REQUEST, blocks[i].piece, blocks[i].begin,
                           blocks[i].length);
@@ -65,13 +65,14 @@ void bt_conn_release_requests(bt_client *c, bt_conn *cn, bool send_cancel)
 {
     size_t start = cn->out.bytes.len;
     for (uint32_t i = 0; i < cn->nreqs_out; i++) {
-        bt_block *b = &cn->reqs_out[i].b;
+        bt_block *b = &bt_conn_req(cn, i)->b;
         bt_picker_cancel(c->picker, b, cn->id);
         cn->refill = true;
         if (send_cancel)
             bt_wire_put_block(&cn->out.bytes, BT_MSG_CANCEL, b->piece, b->begin, b->length);
     }
     cn->nreqs_out = 0;
+    cn->reqs_out_off = 0;
     if (send_cancel && cn->state == BT_CS_ACTIVE) {
         int rv = bt_conn_queue_msg(c, cn, start);
         if (rv != 0)
@@ -168,7 +169,8 @@ static int tick_active(bt_client *c, bt_conn *cn, bt_time_us now)
             return rv;
     }
     if (cn->nreqs_out > 0) {
-        bt_time_us since = cn->last_block > cn->reqs_out[0].at ? cn->last_block : cn->reqs_out[0].at;
+        bt_time_us oldest = bt_conn_req(cn, 0)->at;
+        bt_time_us since = cn->last_block > oldest ? cn->last_block : oldest;
         if (!cn->snubbed && now - since >= c->cfg.snub_time)
             cn->snubbed = true; /* the choker leaves it out; its pipeline shrinks to 1 */
         if (now - since >= c->cfg.request_timeout)
