@@ -4,6 +4,7 @@
 #include "cli.h"
 #include "sim_output.h"
 #include "sim_run.h"
+#include "sim_reps.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -28,6 +29,9 @@ static void sim_usage(FILE *out)
             "      --seed N         the run's seed (same as --set swarm.seed=N)\n"
             "      --real-bytes     carry real payload bytes and SHA-1 verify (small swarms)\n"
             "      --trace FILE     write the event trace (joins, completions, departures, bans)\n"
+            "      --replications N run N seeds (seed, seed+1, ...) into DIR/rep-SEED/ and write\n"
+            "                       DIR/replications.tsv: per-class means with 95%% CIs\n"
+            "  -j, --jobs J         run up to J replications at once (same results as -j 1)\n"
             "  -q, --quiet          no progress display\n"
             "  -h, --help           this text\n\n"
             "Outputs: peers.tsv, timeseries.tsv, summary.json, run.json (wall time, events/s,\n"
@@ -37,10 +41,11 @@ static void sim_usage(FILE *out)
 
 typedef struct sim_opts {
     const char *scenario, *outdir, *trace;
-    const char *sets[MAX_SETS + 1];
+    const char *sets[MAX_SETS + 2];
     size_t nsets;
     char seedset[64];
     bool real_bytes, quiet;
+    uint32_t reps, jobs;
 } sim_opts;
 
 static int parse_opts(int argc, char **argv, sim_opts *o)
@@ -48,10 +53,11 @@ static int parse_opts(int argc, char **argv, sim_opts *o)
     static const struct option opts[] = {
         {"output", 1, 0, 'o'},     {"set", 1, 0, 1},   {"seed", 1, 0, 2},
         {"real-bytes", 0, 0, 3},   {"trace", 1, 0, 4}, {"quiet", 0, 0, 'q'},
-        {"help", 0, 0, 'h'},       {0, 0, 0, 0}};
+        {"replications", 1, 0, 5}, {"jobs", 1, 0, 'j'}, {"help", 0, 0, 'h'},
+        {0, 0, 0, 0}};
     int ch;
     optind = 1;
-    while ((ch = getopt_long(argc, argv, "o:qh", opts, NULL)) != -1) {
+    while ((ch = getopt_long(argc, argv, "o:qj:h", opts, NULL)) != -1) {
         switch (ch) {
         case 'o': o->outdir = optarg; break;
         case 1:
@@ -73,6 +79,21 @@ static int parse_opts(int argc, char **argv, sim_opts *o)
             break;
         }
         case 3: o->real_bytes = true; break;
+        case 5:
+        case 'j': {
+            char *end;
+            unsigned long v = strtoul(optarg, &end, 10);
+            if (*end != '\0' || end == optarg || v < 1 || v > 100000) {
+                fprintf(stderr, "swarmlab sim: bad value '%s' for --%s\n", optarg,
+                        ch == 'j' ? "jobs" : "replications");
+                return -1;
+            }
+            if (ch == 'j')
+                o->jobs = (uint32_t)v;
+            else
+                o->reps = (uint32_t)v;
+            break;
+        }
         case 4: o->trace = optarg; break;
         case 'q': o->quiet = true; break;
         case 'h': sim_usage(stdout); return 1;
@@ -167,7 +188,7 @@ static void print_summary(const sim_world *w, const char *dir)
     printf("results: %s/{peers,timeseries,completion}.tsv, summary.json, run.json, scenario.ini\n", dir);
 }
 
-static int run(const sim_opts *o, sim_scenario *sc, const char *dir)
+static int run(const sim_opts *o, sim_scenario *sc, const char *dir, int brief)
 {
     char err[1024];
     sim_world *w = NULL;
@@ -184,7 +205,7 @@ static int run(const sim_opts *o, sim_scenario *sc, const char *dir)
     sim_world_set_trace(w, tf);
     progress_ctx pc;
     clock_gettime(CLOCK_MONOTONIC, &pc.t0);
-    bool tty = !o->quiet && isatty(STDERR_FILENO);
+    bool tty = !o->quiet && !brief && isatty(STDERR_FILENO);
     int rv = sim_world_run(w, tty ? show_progress : NULL, &pc, 200000);
     double wall = since(&pc.t0);
     if (tty)
@@ -200,14 +221,40 @@ static int run(const sim_opts *o, sim_scenario *sc, const char *dir)
     getrusage(RUSAGE_SELF, &ru);
     sim_run_info ri = {o->scenario, sc->swarm.seed, wall, ru.ru_maxrss};
     int wr = write_all(w, sc, dir, &ri);
-    if (wr == 0)
-        print_summary(w, dir);
     sim_world_stats st;
     sim_world_get_stats(w, &st);
-    printf("wall %.2f s, %.0f events/s, peak RSS %ld MiB\n", wall,
-           wall > 0 ? (double)st.events / wall : 0.0, ru.ru_maxrss / 1024);
+    if (brief) {
+        printf("  seed %llu: %.1f simulated s, %llu events, %.2f s wall -> %s\n",
+               (unsigned long long)sc->swarm.seed, (double)st.end_time / 1e6,
+               (unsigned long long)st.events, wall, dir);
+    } else {
+        if (wr == 0)
+            print_summary(w, dir);
+        printf("wall %.2f s, %.0f events/s, peak RSS %ld MiB\n", wall,
+               wall > 0 ? (double)st.events / wall : 0.0, ru.ru_maxrss / 1024);
+    }
     sim_world_del(w);
     return wr == 0 ? CLI_OK : CLI_FAIL;
+}
+
+int sim_run_one(const void *opts, uint64_t seed, const char *dir, int brief)
+{
+    sim_opts o = *(const sim_opts *)opts;
+    char seedset[64], err[1024];
+    snprintf(seedset, sizeof(seedset), "swarm.seed=%llu", (unsigned long long)seed);
+    o.sets[o.nsets++] = seedset; /* last, so it wins */
+    sim_scenario *sc = NULL;
+    if (sim_scenario_load(&sc, o.scenario, o.sets, o.nsets, err, sizeof(err)) != 0) {
+        fprintf(stderr, "swarmlab sim: %s\n", err);
+        return CLI_FAIL;
+    }
+    int rv = CLI_FAIL;
+    if (cli_make_dirs(dir) != 0)
+        fprintf(stderr, "swarmlab sim: %s: %s\n", dir, strerror(errno));
+    else
+        rv = run(&o, sc, dir, brief);
+    sim_scenario_free(sc);
+    return rv;
 }
 
 int cmd_sim(int argc, char **argv)
@@ -235,10 +282,13 @@ int cmd_sim(int argc, char **argv)
         snprintf(dir, sizeof(dir), "results/%s-%llu", b, (unsigned long long)sc->swarm.seed);
     }
     int rv = CLI_FAIL;
+    uint64_t base = sc->swarm.seed;
     if (cli_make_dirs(dir) != 0)
         fprintf(stderr, "swarmlab sim: %s: %s\n", dir, strerror(errno));
+    else if (o.reps > 1)
+        rv = sim_reps_run(&o, dir, base, o.reps, o.jobs ? o.jobs : 1);
     else
-        rv = run(&o, sc, dir);
+        rv = run(&o, sc, dir, 0);
     sim_scenario_free(sc);
     return rv;
 }
