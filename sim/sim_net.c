@@ -14,25 +14,6 @@ void sim_net_config_defaults(sim_net_config *cfg)
     cfg->min_window = 65536;
 }
 
-int sim_net_grow(void **arr, uint32_t *cap, size_t elem, uint32_t need)
-{
-    if (need <= *cap)
-        return 0;
-    uint64_t ncap = *cap ? (uint64_t)*cap * 2 : 16;
-    while (ncap < need)
-        ncap *= 2;
-    if (ncap > UINT32_MAX - 1)
-        ncap = UINT32_MAX - 1;
-    if (ncap < need || ncap > SIZE_MAX / elem)
-        return BT_ERR_NOMEM;
-    void *p = realloc(*arr, (size_t)ncap * elem);
-    if (p == NULL)
-        return BT_ERR_NOMEM;
-    *arr = p;
-    *cap = (uint32_t)ncap;
-    return 0;
-}
-
 int sim_net_new(sim_net **out, const sim_net_config *cfg)
 {
     *out = NULL;
@@ -82,7 +63,7 @@ void sim_net_del(sim_net *n)
 int sim_net_add_isp(sim_net *n, uint64_t up_Bps, uint64_t down_Bps, bt_time_us latency_us,
                     uint32_t *id)
 {
-    if (sim_net_grow((void **)&n->isps, &n->isps_cap, sizeof(net_isp), n->nisps + 1) != 0)
+    if (sim_grow((void **)&n->isps, &n->isps_cap, n->nisps + 1, sizeof(net_isp), 16) != 0)
         return BT_ERR_NOMEM;
     net_isp *isp = &n->isps[n->nisps];
     isp->latency_us = latency_us;
@@ -101,7 +82,7 @@ int sim_net_add_host(sim_net *n, uint32_t isp, uint64_t up_Bps, uint64_t down_Bp
 {
     if (isp >= n->nisps || up_Bps == 0 || down_Bps == 0)
         return BT_ERR_INVALID;
-    if (sim_net_grow((void **)&n->hosts, &n->hosts_cap, sizeof(net_host), n->nhosts + 1) != 0)
+    if (sim_grow((void **)&n->hosts, &n->hosts_cap, n->nhosts + 1, sizeof(net_host), 16) != 0)
         return BT_ERR_NOMEM;
     uint32_t up = sim_net_link_new(n, up_Bps, ST_UP, n->nhosts);
     uint32_t down = up == SIM_NONE ? SIM_NONE : sim_net_link_new(n, down_Bps, ST_DOWN, n->nhosts);
@@ -149,7 +130,7 @@ void sim_net_emit(sim_net *n, uint8_t type, sim_conn_id conn, sim_host_id host, 
         if (n->out_head > 0) {
             memmove(n->out, n->out + n->out_head, n->out_n * sizeof(*n->out));
             n->out_head = 0;
-        } else if (sim_net_grow((void **)&n->out, &n->out_cap, sizeof(*n->out), n->out_n + 1) !=
+        } else if (sim_grow((void **)&n->out, &n->out_cap, n->out_n + 1, sizeof(*n->out), 16) !=
                    0) {
             n->err = BT_ERR_NOMEM;
             return;

@@ -33,7 +33,7 @@ static int host_reserve(sim_net *n, sim_host_id h)
     }
     hs->nconns = k;
     if (k * 2 > hs->conns_cap || hs->conns_cap == 0)
-        return sim_net_grow((void **)&hs->conns, &hs->conns_cap, sizeof(uint32_t), k + 1);
+        return sim_grow((void **)&hs->conns, &hs->conns_cap, k + 1, sizeof(uint32_t), 16);
     return 0;
 }
 
@@ -44,7 +44,7 @@ static uint32_t pair_new(sim_net *n)
         n->pairs_free = n->pairs[p].conn;
         return p;
     }
-    if (sim_net_grow((void **)&n->pairs, &n->pairs_cap, sizeof(net_pair), n->npairs + 1) != 0)
+    if (sim_grow((void **)&n->pairs, &n->pairs_cap, n->npairs + 1, sizeof(net_pair), 16) != 0)
         return SIM_NONE;
     return n->npairs++;
 }
@@ -76,7 +76,7 @@ int sim_net_connect(sim_net *n, sim_host_id from, sim_host_id to, bt_time_us now
     if (n->nconns == UINT32_MAX - 1)
         return BT_ERR_LIMIT;
     n->now = now;
-    if (sim_net_grow((void **)&n->conns, &n->conns_cap, sizeof(net_conn), n->nconns + 1) != 0 ||
+    if (sim_grow((void **)&n->conns, &n->conns_cap, n->nconns + 1, sizeof(net_conn), 16) != 0 ||
         host_reserve(n, from) != 0 || host_reserve(n, to) != 0)
         return BT_ERR_NOMEM;
     uint32_t p = pair_new(n);
@@ -233,8 +233,7 @@ static void on_deliver(sim_net *n, uint32_t conn, uint32_t bytes, int dir)
         return;
     n->hosts[c->host[!dir]].st.bytes_down += bytes;
     sim_net_emit(n, SIM_NET_EV_DELIVER, conn, c->host[!dir], c->host[dir], bytes);
-    sim_net_schedule_after(n, sim_net_conn_latency(n, c), EV_RELEASE, conn, bytes,
-                     (uint64_t)dir);
+    sim_net_schedule_after(n, sim_net_conn_latency(n, c), EV_RELEASE, conn, bytes, (uint64_t)dir);
 }
 
 static void on_release(sim_net *n, uint32_t conn, uint32_t bytes, int dir)

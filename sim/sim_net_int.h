@@ -5,6 +5,7 @@
 #define SIM_NET_INT_H
 
 #include "sim_delayq.h"
+#include "sim_grow.h"
 #include "sim_evq.h"
 #include "sim_net.h"
 
@@ -125,8 +126,6 @@ static inline net_conn *net_flow_conn(sim_net *n, uint32_t fi)
     return &n->conns[n->pairs[fi >> 1].conn];
 }
 
-/* Grows |*arr| (elements of |elem| bytes, capacity |*cap|) to hold at least |need|. */
-int sim_net_grow(void **arr, uint32_t *cap, size_t elem, uint32_t need);
 /* Appends an external event; sets the sticky error on failure. */
 void sim_net_emit(sim_net *n, uint8_t type, sim_conn_id conn, sim_host_id host, sim_host_id peer,
                   uint64_t bytes);

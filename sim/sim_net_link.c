@@ -9,7 +9,7 @@
 
 uint32_t sim_net_link_new(sim_net *n, uint64_t rate_Bps, uint8_t stage, uint32_t owner)
 {
-    if (sim_net_grow((void **)&n->links, &n->links_cap, sizeof(net_link), n->nlinks + 1) != 0)
+    if (sim_grow((void **)&n->links, &n->links_cap, n->nlinks + 1, sizeof(net_link), 16) != 0)
         return SIM_NONE;
     net_link *l = &n->links[n->nlinks];
     l->rate_Bps = rate_Bps;
@@ -57,7 +57,7 @@ static uint32_t chunk_new(sim_net *n, uint32_t conn, uint8_t dir, uint32_t bytes
     if (c != SIM_NONE) {
         n->chunks_free = n->chunks[c].next;
     } else {
-        if (sim_net_grow((void **)&n->chunks, &n->chunks_cap, sizeof(net_chunk), n->nchunks + 1) !=
+        if (sim_grow((void **)&n->chunks, &n->chunks_cap, n->nchunks + 1, sizeof(net_chunk), 16) !=
             0) {
             n->err = BT_ERR_NOMEM;
             return SIM_NONE;
@@ -336,7 +336,7 @@ static void forward(sim_net *n, uint32_t c)
     int k = next_stage(n, cn, ch.dir, ch.stage);
     if (k == ST_N) {
         sim_net_schedule_after(n, sim_net_conn_latency(n, cn), EV_DELIVER, ch.conn, ch.bytes,
-                         ch.dir);
+                               ch.dir);
         chunk_free(n, c);
         return;
     }

@@ -2,6 +2,7 @@
  * hostile form we know of, limits, exact error offsets) and the encoder. */
 #include "bt_bencode.h"
 #include "bt_mem.h"
+#include "failmem.h"
 
 #include <CUnit/CUnit.h>
 #include <stdlib.h>
@@ -311,28 +312,6 @@ static void test_limits(void)
     bt_ben_free(&d);
 }
 
-/* An allocator that fails after |budget| successful allocations. */
-static void *fail_malloc(size_t n, void *u)
-{
-    int *budget = u;
-    return (*budget)-- > 0 ? malloc(n) : NULL;
-}
-static void fail_free(void *p, void *u)
-{
-    (void)u;
-    free(p);
-}
-static void *fail_calloc(size_t k, size_t n, void *u)
-{
-    int *budget = u;
-    return (*budget)-- > 0 ? calloc(k, n) : NULL;
-}
-static void *fail_realloc(void *p, size_t n, void *u)
-{
-    int *budget = u;
-    return (*budget)-- > 0 ? realloc(p, n) : NULL;
-}
-
 static void test_failmalloc(void)
 {
     char s[400];
@@ -345,8 +324,9 @@ static void test_failmalloc(void)
         s[m++] = 'e';
     bool succeeded = false;
     for (int i = 0; i < 50 && !succeeded; i++) {
-        int budget = i;
-        bt_mem mem = {&budget, fail_malloc, fail_free, fail_calloc, fail_realloc};
+        failmem fm;
+        failmem_init(&fm, i);
+        bt_mem mem = fm.mem;
         bt_ben_doc d;
         int rc = bt_ben_parse(&d, (uint8_t *)s, m, NULL, &mem, NULL);
         CU_ASSERT(rc == 0 || rc == BT_ERR_NOMEM);

@@ -1,6 +1,7 @@
 /* tests/unit/test_choker.c: unit tests for the choker registry, auto slots and the `reference`
  * strategy (engine/bt_choker*.c), driven with synthetic peer stats: no connections, no clock. */
 #include "bt_choker.h"
+#include "failmem.h"
 
 #include <CUnit/CUnit.h>
 #include <stdlib.h>
@@ -319,32 +320,6 @@ static void test_new_peer_weight(void)
     }
 }
 
-typedef struct failmem {
-    bt_mem mem;
-    long left;
-} failmem;
-
-static void *fm_malloc(size_t n, void *u)
-{
-    failmem *f = u;
-    return f->left-- > 0 ? malloc(n) : NULL;
-}
-static void fm_free(void *p, void *u)
-{
-    (void)u;
-    free(p);
-}
-static void *fm_calloc(size_t k, size_t n, void *u)
-{
-    failmem *f = u;
-    return f->left-- > 0 ? calloc(k, n) : NULL;
-}
-static void *fm_realloc(void *p, size_t n, void *u)
-{
-    failmem *f = u;
-    return f->left-- > 0 ? realloc(p, n) : NULL;
-}
-
 static void test_peer_set(void)
 {
     harness h;
@@ -365,8 +340,8 @@ static void test_peer_set(void)
     h_free(&h);
     /* allocation failure */
     for (long i = 0; i < 8; i++) {
-        failmem fm = {{NULL, fm_malloc, fm_free, fm_calloc, fm_realloc}, i};
-        fm.mem.user = &fm;
+        failmem fm;
+        failmem_init(&fm, i);
         void *st = NULL;
         bt_pcg32 rng;
         bt_pcg32_seed(&rng, 1, 1);

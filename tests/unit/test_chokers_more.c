@@ -3,6 +3,7 @@
  * RNG: no connections, no clock. */
 #include "bt_choker.h"
 #include "sim_run.h"
+#include "failmem.h"
 
 #include <CUnit/CUnit.h>
 #include <stdio.h>
@@ -92,39 +93,13 @@ static void h_remove(harness *h, size_t i)
     h->n--;
 }
 
-typedef struct failmem {
-    bt_mem mem;
-    long left;
-} failmem;
-
-static void *fm_malloc(size_t n, void *u)
-{
-    failmem *f = u;
-    return f->left-- > 0 ? malloc(n) : NULL;
-}
-static void fm_free(void *p, void *u)
-{
-    (void)u;
-    free(p);
-}
-static void *fm_calloc(size_t k, size_t n, void *u)
-{
-    failmem *f = u;
-    return f->left-- > 0 ? calloc(k, n) : NULL;
-}
-static void *fm_realloc(void *p, size_t n, void *u)
-{
-    failmem *f = u;
-    return f->left-- > 0 ? realloc(p, n) : NULL;
-}
-
 /* init/peer_added under failing allocators: NOMEM is reported, nothing leaks, and an id set
  * keeping strategy reports at least one failure over 40 additions. */
 static void check_nomem(const bt_choker_ops *ops, bool keeps_set)
 {
     for (long i = 0; i < 4; i++) { /* init, then growth at 16 and 32 entries */
-        failmem fm = {{NULL, fm_malloc, fm_free, fm_calloc, fm_realloc}, i};
-        fm.mem.user = &fm;
+        failmem fm;
+        failmem_init(&fm, i);
         void *st = NULL;
         bt_pcg32 rng;
         bt_pcg32_seed(&rng, 1, 1);

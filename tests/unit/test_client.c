@@ -4,6 +4,7 @@
  * allocation failures (failmalloc). Fixed `now` values; no network. */
 #include "bt.h"
 #include "bt_wire.h"
+#include "failmem.h"
 
 #include <CUnit/CUnit.h>
 #include <stdlib.h>
@@ -371,21 +372,6 @@ static void test_keepalive_and_idle_timeout(void)
 
 /* ---- failmalloc: every allocation in a scenario fails in turn ---- */
 
-typedef struct failmem {
-    long countdown; /* fail when it reaches 0; negative: never */
-    long allocs;
-} failmem;
-
-static bool fail_now(failmem *m)
-{
-    m->allocs++;
-    return m->countdown >= 0 && m->countdown-- == 0;
-}
-static void *fm_malloc(size_t n, void *u) { return fail_now(u) ? NULL : malloc(n); }
-static void fm_free(void *p, void *u) { (void)u; free(p); }
-static void *fm_calloc(size_t k, size_t n, void *u) { return fail_now(u) ? NULL : calloc(k, n); }
-static void *fm_realloc(void *p, size_t n, void *u) { return fail_now(u) ? NULL : realloc(p, n); }
-
 /* Client creation, start, accept, handshake and a few messages. Returns the first error. */
 static int scenario(const bt_mem *mem)
 {
@@ -412,15 +398,14 @@ static int scenario(const bt_mem *mem)
 
 static void test_failmalloc(void)
 {
-    failmem fm = {-1, 0};
-    bt_mem mem = {&fm, fm_malloc, fm_free, fm_calloc, fm_realloc};
-    CU_ASSERT_FATAL(scenario(&mem) == 0);
-    long total = fm.allocs;
+    failmem fm;
+    failmem_init(&fm, -1);
+    CU_ASSERT_FATAL(scenario(&fm.mem) == 0);
+    long total = fm.calls;
     CU_ASSERT(total > 10);
     for (long i = 0; i < total; i++) {
-        fm.countdown = i;
-        fm.allocs = 0;
-        int rv = scenario(&mem);
+        failmem_init_once(&fm, i + 1); /* allocation i (from 0) fails, the others succeed */
+        int rv = scenario(&fm.mem);
         /* either the failure hit an optional path and the scenario still worked, or the
          * error is reported as NOMEM; never a crash or a leak (ASan) */
         CU_ASSERT(rv == 0 || rv == BT_ERR_NOMEM);

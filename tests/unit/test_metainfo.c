@@ -3,6 +3,7 @@
 #include "bt_bencode.h"
 #include "bt_mem.h"
 #include "bt_metainfo.h"
+#include "failmem.h"
 
 #include <CUnit/CUnit.h>
 #include <stdio.h>
@@ -483,31 +484,13 @@ static void test_default_piece_length(void)
     }
 }
 
-/* An allocator that fails once its budget of successful allocations is spent. */
-static void *fm_malloc(size_t n, void *u)
-{
-    return (*(int *)u)-- > 0 ? malloc(n) : NULL;
-}
-static void fm_free(void *p, void *u)
-{
-    (void)u;
-    free(p);
-}
-static void *fm_calloc(size_t k, size_t n, void *u)
-{
-    return (*(int *)u)-- > 0 ? calloc(k, n) : NULL;
-}
-static void *fm_realloc(void *p, size_t n, void *u)
-{
-    return (*(int *)u)-- > 0 ? realloc(p, n) : NULL;
-}
-
 static void test_failmalloc(void)
 {
     bool done = false;
     for (int i = 0; i < 200 && !done; i++) {
-        int budget = i;
-        bt_mem mem = {&budget, fm_malloc, fm_free, fm_calloc, fm_realloc};
+        failmem fm;
+        failmem_init(&fm, i);
+        bt_mem mem = fm.mem;
         bt_metainfo *m = NULL;
         int rc = bt_metainfo_parse(&m, (const uint8_t *)multi_torrent, strlen(multi_torrent), &mem,
                                    NULL, NULL);
@@ -521,8 +504,9 @@ static void test_failmalloc(void)
     for (size_t k = 0; k < sizeof(content); k++)
         content[k] = (uint8_t)(k * 7);
     for (int i = 0; i < 200 && !done; i++) {
-        int budget = i;
-        bt_mem mem = {&budget, fm_malloc, fm_free, fm_calloc, fm_realloc};
+        failmem fm;
+        failmem_init(&fm, i);
+        bt_mem mem = fm.mem;
         bt_mktorrent *mk = NULL;
         bt_buf out;
         bt_buf_init(&out, &mem, 0);

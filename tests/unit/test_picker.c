@@ -3,6 +3,7 @@
  * and a full simulated download. Never touches the network or the clock. */
 #include "bt_mem.h"
 #include "bt_picker.h"
+#include "failmem.h"
 
 #include <CUnit/CUnit.h>
 #include <stdlib.h>
@@ -13,49 +14,6 @@ extern int test_picker_add_suite(void); /* extern: the suite grep matches once *
 #define KB16 16384u
 
 /* ---- helpers ---- */
-
-typedef struct failmem {
-    bt_mem mem;
-    long left; /* allocations allowed before failing; < 0: unlimited */
-} failmem;
-
-static void *fm_malloc(size_t n, void *u)
-{
-    failmem *f = u;
-    if (f->left == 0)
-        return NULL;
-    if (f->left > 0)
-        f->left--;
-    return malloc(n);
-}
-static void fm_free(void *p, void *u)
-{
-    (void)u;
-    free(p);
-}
-static void *fm_calloc(size_t k, size_t n, void *u)
-{
-    failmem *f = u;
-    if (f->left == 0)
-        return NULL;
-    if (f->left > 0)
-        f->left--;
-    return calloc(k, n);
-}
-static void *fm_realloc(void *p, size_t n, void *u)
-{
-    failmem *f = u;
-    if (f->left == 0)
-        return NULL;
-    if (f->left > 0)
-        f->left--;
-    return realloc(p, n);
-}
-static void failmem_init(failmem *f, long left)
-{
-    f->mem = (bt_mem){f, fm_malloc, fm_free, fm_calloc, fm_realloc};
-    f->left = left;
-}
 
 static bt_picker_config cfg_of(uint32_t npieces, uint32_t piece_len, bt_pick_strategy s)
 {

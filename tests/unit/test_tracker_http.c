@@ -3,39 +3,13 @@
  * hostile replies (wrong types, bad lengths, deep nesting, oversize, allocation failures). */
 #include "bt_bencode.h"
 #include "bt_tracker.h"
+#include "failmem.h"
 
 #include <CUnit/CUnit.h>
 #include <stdlib.h>
 #include <string.h>
 
 extern int test_tracker_http_add_suite(void);
-
-/* An allocator that fails allocation number |fail_at| (0 = never) and counts them all. */
-typedef struct fail_state {
-    int calls;
-    int fail_at;
-} fail_state;
-
-static void *f_malloc(size_t n, void *u)
-{
-    fail_state *s = u;
-    return ++s->calls == s->fail_at ? NULL : malloc(n);
-}
-static void f_free(void *p, void *u)
-{
-    (void)u;
-    free(p);
-}
-static void *f_calloc(size_t k, size_t n, void *u)
-{
-    fail_state *s = u;
-    return ++s->calls == s->fail_at ? NULL : calloc(k, n);
-}
-static void *f_realloc(void *p, size_t n, void *u)
-{
-    fail_state *s = u;
-    return ++s->calls == s->fail_at ? NULL : realloc(p, n);
-}
 
 #define LIT(s) (const uint8_t *)(s), sizeof(s) - 1
 
@@ -490,8 +464,9 @@ static void test_failmalloc(void)
                                "e6:peers618:aaaaaaaaaaaaaaaaaa15:warning message2:hie";
     int fails = 0;
     for (int i = 1; i < 100; i++) {
-        fail_state st = {0, i};
-        bt_mem m = {&st, f_malloc, f_free, f_calloc, f_realloc};
+        failmem st;
+        failmem_init_once(&st, i);
+        bt_mem m = st.mem;
         bt_announce_reply r;
         int rc = bt_tracker_http_parse_reply(&r, (const uint8_t *)body, sizeof(body) - 1, &m, NULL,
                                              NULL);
@@ -505,8 +480,9 @@ static void test_failmalloc(void)
     }
     CU_ASSERT(fails >= 3); /* tokens, warning, peers at least */
 
-    fail_state st = {0, 1};
-    bt_mem m = {&st, f_malloc, f_free, f_calloc, f_realloc};
+    failmem st;
+    failmem_init_once(&st, 1);
+    bt_mem m = st.mem;
     bt_announce_reply r;
     CU_ASSERT_EQUAL(bt_tracker_http_parse_reply(&r, LIT("d14:failure reason1:xe"), &m, NULL, NULL),
                     BT_ERR_NOMEM);

@@ -1,39 +1,13 @@
 /* tests/unit/test_tracker_udp.c: the BEP 15 UDP tracker codec: builders checked byte for byte,
  * reply and request parsers against every wrong size, wrong actions and allocation failures. */
 #include "bt_tracker.h"
+#include "failmem.h"
 
 #include <CUnit/CUnit.h>
 #include <stdlib.h>
 #include <string.h>
 
 extern int test_tracker_udp_add_suite(void);
-
-/* An allocator that fails allocation number |fail_at| (0 = never) and counts the others. */
-typedef struct fail_state {
-    int calls;
-    int fail_at;
-} fail_state;
-
-static void *f_malloc(size_t n, void *u)
-{
-    fail_state *s = u;
-    return ++s->calls == s->fail_at ? NULL : malloc(n);
-}
-static void f_free(void *p, void *u)
-{
-    (void)u;
-    free(p);
-}
-static void *f_calloc(size_t k, size_t n, void *u)
-{
-    fail_state *s = u;
-    return ++s->calls == s->fail_at ? NULL : calloc(k, n);
-}
-static void *f_realloc(void *p, size_t n, void *u)
-{
-    fail_state *s = u;
-    return ++s->calls == s->fail_at ? NULL : realloc(p, n);
-}
 
 static bt_announce_req sample_req(void)
 {
@@ -458,13 +432,15 @@ static void test_failmalloc(void)
         size_t n;
     } cases[] = {{ann, alen}, {err, sizeof(err)}, {scr, sizeof(scr)}};
     for (size_t c = 0; c < 3; c++) {
-        fail_state st = {0, 1};
-        bt_mem m = {&st, f_malloc, f_free, f_calloc, f_realloc};
+        failmem st;
+        failmem_init_once(&st, 1);
+        bt_mem m = st.mem;
         bt_udp_reply r;
         CU_ASSERT_EQUAL(bt_udp_parse_reply(&r, cases[c].p, cases[c].n, 4, &m), BT_ERR_NOMEM);
         CU_ASSERT(r.announce.peers == NULL && r.error == NULL && r.scrape == NULL);
         bt_udp_reply_free(&r);
-        st.fail_at = 0;
+        st.fail_only = 0;
+        st.calls = 0;
         CU_ASSERT_EQUAL(bt_udp_parse_reply(&r, cases[c].p, cases[c].n, 4, &m), 0);
         bt_udp_reply_free(&r);
     }

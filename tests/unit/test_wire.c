@@ -4,6 +4,7 @@
 #include "bt_bencode.h"
 #include "bt_mem.h"
 #include "bt_wire.h"
+#include "failmem.h"
 
 #include <CUnit/CUnit.h>
 #include <stdlib.h>
@@ -703,45 +704,6 @@ static void test_virtual(void)
 
 /* ---- allocation failure ---- */
 
-typedef struct failmem {
-    int left; /* allocations that succeed before all later ones fail */
-    int calls;
-} failmem;
-
-static void *fm_malloc(size_t n, void *user)
-{
-    failmem *f = user;
-    f->calls++;
-    return f->left-- > 0 ? malloc(n) : NULL;
-}
-
-static void *fm_calloc(size_t k, size_t n, void *user)
-{
-    failmem *f = user;
-    f->calls++;
-    return f->left-- > 0 ? calloc(k, n) : NULL;
-}
-
-static void *fm_realloc(void *p, size_t n, void *user)
-{
-    failmem *f = user;
-    f->calls++;
-    return f->left-- > 0 ? realloc(p, n) : NULL;
-}
-
-static void fm_free(void *p, void *user)
-{
-    (void)user;
-    free(p);
-}
-
-static bt_mem failing_mem(failmem *f, int left)
-{
-    f->left = left;
-    f->calls = 0;
-    return (bt_mem){f, fm_malloc, fm_free, fm_calloc, fm_realloc};
-}
-
 /* An extended message fed in 100-byte chunks: allocation i fails, for every i. */
 static void test_nomem(void)
 {
@@ -754,7 +716,8 @@ static void test_nomem(void)
     int successes = 0;
     for (int left = 0; left < 10; left++) {
         failmem f;
-        bt_mem mem = failing_mem(&f, left);
+        failmem_init(&f, left);
+        bt_mem mem = f.mem;
         bt_wire_parser p;
         bt_wire_parser_init(&p, &test_lim, &mem);
         int rc = 0, msgs = 0;
@@ -777,7 +740,8 @@ static void test_nomem(void)
     CU_ASSERT(successes == 5); /* 256, 512, 1024, 2048, 4000 bytes: five reallocs */
     /* a payload that arrives in one chunk needs no allocation */
     failmem f;
-    bt_mem mem = failing_mem(&f, 0);
+    failmem_init(&f, 0);
+    bt_mem mem = f.mem;
     bt_wire_parser p;
     bt_wire_parser_init(&p, &test_lim, &mem);
     bt_wire_msg m;
@@ -929,7 +893,8 @@ static void test_ext_limits(void)
     CU_ASSERT(parse_ext(buf, (size_t)n, &hs) == BT_ERR_LIMIT);
     /* allocation failure */
     failmem f;
-    bt_mem mem = failing_mem(&f, 0);
+    failmem_init(&f, 0);
+    bt_mem mem = f.mem;
     CU_ASSERT(bt_wire_parse_ext_handshake((const uint8_t *)"de", 2, &hs, &mem) == BT_ERR_NOMEM);
     CU_ASSERT(hs.metadata_size == -1 && hs.n_m == 0);
 }
