@@ -173,14 +173,14 @@ int bt_client_push_action(bt_client *c, const bt_action *a)
         if (n == NULL)
             return bt_client_fail(c, BT_ERR_NOMEM);
         for (uint32_t i = 0; i < q->count; i++)
-            n[i] = q->a[(q->head + i) % q->cap];
+            n[i] = q->a[(q->head + i) & (q->cap - 1)];
         if (q->a != NULL)
             bt_free(c->mem, q->a);
         q->a = n;
         q->cap = ncap;
         q->head = 0;
     }
-    q->a[(q->head + q->count++) % q->cap] = *a;
+    q->a[(q->head + q->count++) & (q->cap - 1)] = *a; /* cap: a power of two */
     return 0;
 }
 
@@ -190,7 +190,7 @@ int bt_client_poll_action(bt_client *c, bt_action *out)
     if (q->count == 0)
         return 0;
     *out = q->a[q->head];
-    q->head = (q->head + 1) % q->cap;
+    q->head = (q->head + 1) & (q->cap - 1);
     q->count--;
     /* A STORAGE_WRITE's block stays valid until the next call on the client. */
     if (c->lent != NULL)

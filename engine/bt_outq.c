@@ -24,7 +24,7 @@ void bt_outq_free(bt_outq *q)
     memset(q, 0, sizeof(*q));
 }
 
-static bt_outq_item *item_at(bt_outq *q, uint32_t i) { return &q->items[(q->head + i) % q->cap]; }
+static bt_outq_item *item_at(bt_outq *q, uint32_t i) { return &q->items[(q->head + i) & (q->cap - 1)]; }
 
 static int grow_items(bt_outq *q)
 {
@@ -122,7 +122,7 @@ uint64_t bt_outq_consume(bt_outq *q, size_t n)
         q->total_queued -= take;
         n -= take;
         if (it->len == 0) {
-            q->head = (q->head + 1) % q->cap;
+            q->head = (q->head + 1) & (q->cap - 1);
             q->count--;
         }
     }

@@ -120,7 +120,7 @@ int sim_delayq_push(sim_delayq *d, sim_evq *seqsrc, bt_time_us now, bt_time_us d
         return BT_ERR_NOMEM;
     sim_delay_fifo *f = &d->fifos[fi];
     bt_time_us t = now + delay;
-    if (f->n > 0 && f->ev[(f->head + f->n - 1) % f->cap].time > t)
+    if (f->n > 0 && f->ev[(f->head + f->n - 1) & (f->cap - 1)].time > t)
         return BT_ERR_STATE;
     if (f->n == f->cap) {
         uint32_t ncap = f->cap ? f->cap * 2 : 16;
@@ -128,13 +128,13 @@ int sim_delayq_push(sim_delayq *d, sim_evq *seqsrc, bt_time_us now, bt_time_us d
         if (e == NULL)
             return BT_ERR_NOMEM;
         for (uint32_t k = 0; k < f->n; k++)
-            e[k] = f->ev[(f->head + k) % f->cap];
+            e[k] = f->ev[(f->head + k) & (f->cap - 1)];
         free(f->ev);
         f->ev = e;
         f->cap = ncap;
         f->head = 0;
     }
-    sim_event *slot = &f->ev[(f->head + f->n) % f->cap];
+    sim_event *slot = &f->ev[(f->head + f->n) & (f->cap - 1)]; /* cap: a power of two */
     *slot = *ev;
     slot->time = t;
     slot->seq = seqsrc->next_seq++;
@@ -156,7 +156,7 @@ void sim_delayq_pop(sim_delayq *d, sim_event *out)
     uint32_t fi = d->heads[0];
     sim_delay_fifo *f = &d->fifos[fi];
     *out = f->ev[f->head];
-    f->head = (f->head + 1) % f->cap;
+    f->head = (f->head + 1) & (f->cap - 1);
     if (--f->n == 0) {
         d->heads[0] = d->heads[--d->nheads];
         if (d->nheads > 0)

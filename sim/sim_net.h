@@ -15,8 +15,8 @@
  * downlink or a transit link saturated by others) drops out of the upstream round robin,
  * which serves the other flows: rates converge to max-min fairness (checked against an exact
  * water-filling solver on random instances: within 0.5% in steady state). The end-to-end
- * window bounds the bytes in flight per flow (taken by the uplink, released one one-way
- * latency after delivery, the ACK's trip back): max(min_window, 2 * path bottleneck * RTT,
+ * window bounds the bytes in flight per flow (taken by the uplink, released on delivery; the
+ * ACK's trip back is folded into the size): max(min_window, 2 * path bottleneck * RTT,
  * chunk_bytes), so it does not bind on a sane path.
  * Convergence: when flows start, each flow held back downstream first fills its 4-chunk
  * allowance at its next hop at the expense of the other flows upstream; this transient lasts

@@ -24,7 +24,6 @@ enum { ST_UP = 0, ST_TUP = 1, ST_TDOWN = 2, ST_DOWN = 3, ST_N = 4 };
 enum {
     EV_LINK_DONE = 1, /* a = link: its current chunk is fully transmitted */
     EV_DELIVER,       /* a = conn, b = bytes, x = direction: bytes reach the receiver */
-    EV_RELEASE,       /* a = conn, b = bytes, x = direction: the ACK is back at the sender */
     EV_ACCEPT,        /* a = conn: the SYN reaches the callee */
     EV_CONNECTED,     /* a = conn: the SYN-ACK reaches the caller */
     EV_CLOSED,        /* a = conn, x = end to notify */
@@ -71,7 +70,7 @@ typedef struct net_conn {
 /* One direction of a connection. Flow index = pair slot * 2 + direction. */
 typedef struct net_flow {
     uint32_t buffered; /* bytes in the send buffer */
-    uint32_t inflight; /* taken by the uplink, not yet released */
+    uint32_t inflight; /* taken by the uplink, not yet delivered */
     uint32_t window;
     uint32_t next[ST_N];      /* link list linkage per stage */
     uint32_t deficit[ST_N];   /* deficit round robin counter per stage */

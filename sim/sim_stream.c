@@ -18,7 +18,7 @@ void sim_stream_free(sim_stream *s)
     memset(s, 0, sizeof(*s));
 }
 
-static sim_span *at(const sim_stream *s, uint32_t i) { return &s->spans[(s->head + i) % s->cap]; }
+static sim_span *at(const sim_stream *s, uint32_t i) { return &s->spans[(s->head + i) & (s->cap - 1)]; }
 
 static int push(sim_stream *s, const sim_span *sp)
 {
@@ -93,7 +93,7 @@ void sim_stream_consume(sim_stream *s, uint32_t n)
     if (sp->kind == SIM_SPAN_PAYLOAD)
         sp->begin += n;
     if (sp->len == 0) {
-        s->head = (s->head + 1) % s->cap;
+        s->head = (s->head + 1) & (s->cap - 1);
         s->count--;
     }
     if (s->off > 0 && (s->off == s->bytes.len || s->off > 65536)) {
