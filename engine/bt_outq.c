@@ -24,7 +24,11 @@ void bt_outq_free(bt_outq *q)
     memset(q, 0, sizeof(*q));
 }
 
-static bt_outq_item *item_at(bt_outq *q, uint32_t i) { return &q->items[(q->head + i) & (q->cap - 1)]; }
+/* cap is a power of two */
+static bt_outq_item *item_at(bt_outq *q, uint32_t i)
+{
+    return &q->items[(q->head + i) & (q->cap - 1)];
+}
 
 static int grow_items(bt_outq *q)
 {

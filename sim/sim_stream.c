@@ -18,7 +18,11 @@ void sim_stream_free(sim_stream *s)
     memset(s, 0, sizeof(*s));
 }
 
-static sim_span *at(const sim_stream *s, uint32_t i) { return &s->spans[(s->head + i) & (s->cap - 1)]; }
+/* cap is a power of two */
+static sim_span *at(const sim_stream *s, uint32_t i)
+{
+    return &s->spans[(s->head + i) & (s->cap - 1)];
+}
 
 static int push(sim_stream *s, const sim_span *sp)
 {
