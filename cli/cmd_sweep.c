@@ -46,7 +46,7 @@ static void sweep_usage(FILE *out)
             "      --vary arrivals.count=8,16,32 --replications 5 -j 2\n"
             "  swarmlab sweep scenarios/flashcrowd.ini --vary 'class.adsl.choker=reference,"
             "bittyrant'\n"
-            "  swarmlab sweep scenarios/poisson.ini --vary 'class.dsl.up=1Mbit,"
+            "  swarmlab sweep scenarios/poisson.ini --vary 'class.adsl.up=1Mbit,"
             "uniform(1Mbit,4Mbit)'\n",
             SWEEP_MAX_VARY);
 }
