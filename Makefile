@@ -142,12 +142,15 @@ demo: deps
 	./$(BUILD)/swarmlab sim scenarios/tiny.ini -o results/demo
 	./$(BUILD)/swarmlab plot results/demo
 
-# Micro-benchmarks, then the 1,000-peer flash crowd (wall time, events/s, peak RSS).
+# Micro-benchmarks, the 1,000-peer flash crowd (wall time, events/s, peak RSS), then a
+# 100-point sweep of tiny.ini (wall time, peak RSS).
 bench: $(BENCH_BIN) $(SWARMLAB)
 	$(BENCH_BIN)
 	@echo "== bench-flashcrowd-1000 (scenarios/bench-flashcrowd-1000.ini)"
 	./$(SWARMLAB) sim scenarios/bench-flashcrowd-1000.ini -o results/bench-flashcrowd-1000 --quiet
 	@cat results/bench-flashcrowd-1000/run.json
+	@echo "== sweep100 (tests/bench/sweep100.sh: 10x10 points of scenarios/tiny.ini)"
+	@SWARMLAB=$(abspath $(SWARMLAB)) bash tests/bench/sweep100.sh results/bench-sweep100
 
 # libFuzzer: each target runs FUZZ_SECONDS with its seed corpus (new inputs go to build/fuzz-corpus).
 # The engine and simulator are compiled once with clang's instrumentation into an archive.
@@ -191,6 +194,6 @@ install: $(SWARMLAB)
 	install -m 644 engine/bt*.h $(DESTDIR)$(PREFIX)/include/swarmlab/
 
 clean:
-	rm -rf build results/demo results/bench-flashcrowd-1000
+	rm -rf build results/demo results/bench-flashcrowd-1000 results/bench-sweep100
 
 -include $(shell find build -name '*.d' 2>/dev/null)

@@ -1,5 +1,5 @@
 /* cli/cmd_plot.c: `swarmlab plot DIR`: draws a results directory's figures with gnuplot
- * (plots/sim.gp) and writes an index.html that shows them. */
+ * (plots/sim.gp; a sweep directory: cmd_plot_sweep.c) and writes an index.html. */
 #include "cli.h"
 
 #include <errno.h>
@@ -18,7 +18,11 @@ static void plot_usage(FILE *out)
     fprintf(out, "usage: swarmlab plot DIR [--plots PLOTSDIR]\n\n"
                  "Draws DIR/completion.{png,svg} and DIR/swarm.{png,svg} from a 'swarmlab sim'\n"
                  "results directory with gnuplot, and writes DIR/index.html.\n"
-                 "PLOTSDIR holds sim.gp (default ./plots, else " SWARMLAB_PLOTS_DIR ").\n");
+                 "For a 'swarmlab sweep' directory (DIR/sweep.json), draws DIR/sweep.{png,svg}:\n"
+                 "mean download time per class against the first varied key with 95%% CIs; with\n"
+                 "more keys, one figure DIR/sweep-J.{png,svg} per combination of the others.\n"
+                 "PLOTSDIR holds sim.gp and sweep.gp (default ./plots, else " SWARMLAB_PLOTS_DIR
+                 ").\n");
 }
 
 /* Leecher class names from completion.tsv's "# class NAME" lines (block order), into |out|. */
@@ -51,18 +55,26 @@ static int class_names(const char *dir, char *out, size_t outlen)
     return 0;
 }
 
-static int write_index(const char *dir)
+FILE *cli_plot_index_open(const char *dir, const char *title)
 {
-    char path[4096];
+    char path[4200];
     snprintf(path, sizeof(path), "%s/index.html", dir);
     FILE *f = fopen(path, "w");
     if (f == NULL) {
         fprintf(stderr, "swarmlab plot: %s: %s\n", path, strerror(errno));
-        return -1;
+        return NULL;
     }
-    fprintf(f, "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>swarmlab results</title>"
-               "</head>\n<body>\n<h1>swarmlab results</h1>\n"
-               "<p><img src=\"completion.svg\" alt=\"download time by class\"></p>\n"
+    fprintf(f, "<!doctype html>\n<html><head><meta charset=\"utf-8\"><title>%s</title>"
+               "</head>\n<body>\n<h1>%s</h1>\n", title, title);
+    return f;
+}
+
+static int write_index(const char *dir)
+{
+    FILE *f = cli_plot_index_open(dir, "swarmlab results");
+    if (f == NULL)
+        return -1;
+    fprintf(f, "<p><img src=\"completion.svg\" alt=\"download time by class\"></p>\n"
                "<p><img src=\"swarm.svg\" alt=\"swarm over time\"></p>\n"
                "<p>Data: <a href=\"peers.tsv\">peers.tsv</a>, <a href=\"timeseries.tsv\">"
                "timeseries.tsv</a>, <a href=\"summary.json\">summary.json</a>, "
@@ -93,6 +105,10 @@ int cmd_plot(int argc, char **argv)
     struct stat st;
     if (plots == NULL)
         plots = stat("plots/sim.gp", &st) == 0 ? "plots" : SWARMLAB_PLOTS_DIR;
+    char sweep[4200];
+    snprintf(sweep, sizeof(sweep), "%s/sweep.json", dir);
+    if (stat(sweep, &st) == 0)
+        return cli_plot_sweep(dir, plots);
     if (strchr(dir, '\'') != NULL || strchr(plots, '\'') != NULL) {
         fprintf(stderr, "swarmlab plot: paths with a quote are not supported\n");
         return CLI_USAGE;

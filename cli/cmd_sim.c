@@ -8,7 +8,6 @@
 
 #include <errno.h>
 #include <getopt.h>
-#include <libgen.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -40,11 +39,11 @@ static void sim_usage(FILE *out)
 }
 
 typedef struct sim_opts {
-    const char *scenario, *outdir, *trace;
-    const char *sets[MAX_SETS + 2];
+    sim_run_opts run; /* run.sets points at sets */
+    const char *outdir;
+    const char *sets[MAX_SETS + 1];
     size_t nsets;
     char seedset[64];
-    bool real_bytes, quiet;
     uint32_t reps, jobs;
 } sim_opts;
 
@@ -78,7 +77,7 @@ static int parse_opts(int argc, char **argv, sim_opts *o)
             snprintf(o->seedset, sizeof(o->seedset), "swarm.seed=%llu", v);
             break;
         }
-        case 3: o->real_bytes = true; break;
+        case 3: o->run.real_bytes = true; break;
         case 5:
         case 'j': {
             char *end;
@@ -94,8 +93,8 @@ static int parse_opts(int argc, char **argv, sim_opts *o)
                 o->reps = (uint32_t)v;
             break;
         }
-        case 4: o->trace = optarg; break;
-        case 'q': o->quiet = true; break;
+        case 4: o->run.trace = optarg; break;
+        case 'q': o->run.quiet = true; break;
         case 'h': sim_usage(stdout); return 1;
         default: sim_usage(stderr); return -1;
         }
@@ -105,9 +104,11 @@ static int parse_opts(int argc, char **argv, sim_opts *o)
         sim_usage(stderr);
         return -1;
     }
-    o->scenario = argv[optind];
+    o->run.scenario = argv[optind];
     if (o->seedset[0] != '\0')
         o->sets[o->nsets++] = o->seedset; /* after the others: --seed wins */
+    o->run.sets = o->sets;
+    o->run.nsets = o->nsets;
     return 0;
 }
 
@@ -188,7 +189,7 @@ static void print_summary(const sim_world *w, const char *dir)
     printf("results: %s/{peers,timeseries,completion}.tsv, summary.json, run.json, scenario.ini\n", dir);
 }
 
-static int run(const sim_opts *o, sim_scenario *sc, const char *dir, int brief)
+static int run(const sim_run_opts *o, sim_scenario *sc, const char *dir, int verbosity)
 {
     char err[1024];
     sim_world *w = NULL;
@@ -205,7 +206,7 @@ static int run(const sim_opts *o, sim_scenario *sc, const char *dir, int brief)
     sim_world_set_trace(w, tf);
     progress_ctx pc;
     clock_gettime(CLOCK_MONOTONIC, &pc.t0);
-    bool tty = !o->quiet && !brief && isatty(STDERR_FILENO);
+    bool tty = !o->quiet && verbosity == SIM_RUN_FULL && isatty(STDERR_FILENO);
     int rv = sim_world_run(w, tty ? show_progress : NULL, &pc, 200000);
     double wall = since(&pc.t0);
     if (tty)
@@ -223,11 +224,11 @@ static int run(const sim_opts *o, sim_scenario *sc, const char *dir, int brief)
     int wr = write_all(w, sc, dir, &ri);
     sim_world_stats st;
     sim_world_get_stats(w, &st);
-    if (brief) {
+    if (verbosity == SIM_RUN_BRIEF) {
         printf("  seed %llu: %.1f simulated s, %llu events, %.2f s wall -> %s\n",
                (unsigned long long)sc->swarm.seed, (double)st.end_time / 1e6,
                (unsigned long long)st.events, wall, dir);
-    } else {
+    } else if (verbosity == SIM_RUN_FULL) {
         if (wr == 0)
             print_summary(w, dir);
         printf("wall %.2f s, %.0f events/s, peak RSS %ld MiB\n", wall,
@@ -237,23 +238,28 @@ static int run(const sim_opts *o, sim_scenario *sc, const char *dir, int brief)
     return wr == 0 ? CLI_OK : CLI_FAIL;
 }
 
-int sim_run_one(const void *opts, uint64_t seed, const char *dir, int brief)
+int sim_run_one(const sim_run_opts *o, uint64_t seed, const char *dir, int verbosity)
 {
-    sim_opts o = *(const sim_opts *)opts;
     char seedset[64], err[1024];
     snprintf(seedset, sizeof(seedset), "swarm.seed=%llu", (unsigned long long)seed);
-    o.sets[o.nsets++] = seedset; /* last, so it wins */
-    sim_scenario *sc = NULL;
-    if (sim_scenario_load(&sc, o.scenario, o.sets, o.nsets, err, sizeof(err)) != 0) {
-        fprintf(stderr, "swarmlab sim: %s\n", err);
+    const char **sets = malloc((o->nsets + 1) * sizeof(*sets));
+    if (sets == NULL) {
+        fprintf(stderr, "swarmlab sim: out of memory\n");
         return CLI_FAIL;
     }
+    if (o->nsets > 0)
+        memcpy(sets, o->sets, o->nsets * sizeof(*sets));
+    sets[o->nsets] = seedset; /* last, so it wins */
+    sim_scenario *sc = NULL;
     int rv = CLI_FAIL;
-    if (cli_make_dirs(dir) != 0)
+    if (sim_scenario_load(&sc, o->scenario, sets, o->nsets + 1, err, sizeof(err)) != 0)
+        fprintf(stderr, "swarmlab sim: %s\n", err);
+    else if (cli_make_dirs(dir) != 0)
         fprintf(stderr, "swarmlab sim: %s: %s\n", dir, strerror(errno));
     else
-        rv = run(&o, sc, dir, brief);
+        rv = run(o, sc, dir, verbosity);
     sim_scenario_free(sc);
+    free(sets);
     return rv;
 }
 
@@ -266,7 +272,7 @@ int cmd_sim(int argc, char **argv)
         return pr > 0 ? CLI_OK : CLI_USAGE;
     char err[1024];
     sim_scenario *sc = NULL;
-    if (sim_scenario_load(&sc, o.scenario, o.sets, o.nsets, err, sizeof(err)) != 0) {
+    if (sim_scenario_load(&sc, o.run.scenario, o.sets, o.nsets, err, sizeof(err)) != 0) {
         fprintf(stderr, "swarmlab sim: %s\n", err);
         return CLI_FAIL;
     }
@@ -274,21 +280,18 @@ int cmd_sim(int argc, char **argv)
     if (o.outdir != NULL) {
         snprintf(dir, sizeof(dir), "%s", o.outdir);
     } else {
-        char base[1024];
-        snprintf(base, sizeof(base), "%s", o.scenario);
-        char *b = basename(base), *dot = strrchr(b, '.');
-        if (dot != NULL && dot != b)
-            *dot = '\0';
-        snprintf(dir, sizeof(dir), "results/%s-%llu", b, (unsigned long long)sc->swarm.seed);
+        char stem[1024];
+        cli_scenario_stem(o.run.scenario, stem, sizeof(stem));
+        snprintf(dir, sizeof(dir), "results/%s-%llu", stem, (unsigned long long)sc->swarm.seed);
     }
     int rv = CLI_FAIL;
     uint64_t base = sc->swarm.seed;
     if (cli_make_dirs(dir) != 0)
         fprintf(stderr, "swarmlab sim: %s: %s\n", dir, strerror(errno));
     else if (o.reps > 1)
-        rv = sim_reps_run(&o, dir, base, o.reps, o.jobs ? o.jobs : 1);
+        rv = sim_reps_run(&o.run, dir, base, o.reps, o.jobs ? o.jobs : 1);
     else
-        rv = run(&o, sc, dir, 0);
+        rv = run(&o.run, sc, dir, SIM_RUN_FULL);
     sim_scenario_free(sc);
     return rv;
 }

@@ -18,6 +18,7 @@ static const command commands[] = {
     {"show", cmd_show, "print a .torrent's name, size, pieces, files, trackers and info-hash"},
     {"make-torrent", cmd_make_torrent, "create a .torrent from a file or a directory"},
     {"sim", cmd_sim, "run a scenario on the discrete-event simulator"},
+    {"sweep", cmd_sweep, "run a scenario over a grid of parameter values (with replications)"},
     {"plot", cmd_plot, "draw a results directory's figures with gnuplot"},
     {"demo", cmd_demo, "run an in-process swarm of engine peers over in-memory pipes"},
 };
@@ -69,6 +70,15 @@ int cli_parse_size(const char *s, uint64_t *out)
         return 0;
     }
     return -1;
+}
+
+void cli_scenario_stem(const char *path, char *out, size_t len)
+{
+    const char *slash = strrchr(path, '/');
+    snprintf(out, len, "%s", slash != NULL ? slash + 1 : path);
+    char *dot = strrchr(out, '.');
+    if (dot != NULL && dot != out)
+        *dot = '\0';
 }
 
 int cli_is_help(const char *arg) { return strcmp(arg, "-h") == 0 || strcmp(arg, "--help") == 0; }

@@ -164,13 +164,14 @@ static void accumulate(const sim_world *w, class_acc *acc, bt_time_us end)
     }
 }
 
-static json_t *class_json(const class_acc *a, uint64_t *tmp)
+static json_t *class_json(const class_acc *a, bool seed_role, uint64_t *tmp)
 {
     sim_sort_u64(a->times, tmp, a->ntimes);
     double sum = 0;
     for (size_t k = 0; k < a->ntimes; k++)
         sum += (double)a->times[k];
     json_t *o = json_object();
+    json_object_set_new(o, "role", json_string(seed_role ? "seed" : "leecher"));
     json_object_set_new(o, "peers", json_integer((json_int_t)a->count));
     json_object_set_new(o, "completed", json_integer((json_int_t)a->completed));
     json_t *t = json_object();
@@ -206,7 +207,8 @@ int sim_output_summary(const sim_world *w, const sim_run_info *ri, const char *p
     if (rv == 0) {
         accumulate(w, acc, st.end_time);
         for (uint32_t k = 0; k < c->nclasses; k++)
-            json_object_set_new(classes, c->classes[k].name, class_json(&acc[k], tmp));
+            json_object_set_new(classes, c->classes[k].name,
+                                class_json(&acc[k], c->classes[k].seed_role, tmp));
         json_object_set_new(root, "scenario", json_string(ri->scenario_path));
         json_object_set_new(root, "seed", json_integer((json_int_t)ri->seed));
         json_object_set_new(root, "simulated_seconds", json_real((double)st.end_time / 1e6));

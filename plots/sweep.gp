@@ -1,0 +1,45 @@
+# plots/sweep.gp: one figure of a parameter sweep (swarmlab sweep -o DIR): the mean download
+# time of each leecher class against the first varied key, with 95% confidence intervals.
+# 'swarmlab plot DIR' sets these variables and loads this file once per figure:
+#   dir      the sweep directory (reads DIR/sweep.tsv)
+#   out      the figure's file name without extension (writes DIR/OUT.png and DIR/OUT.svg)
+#   classes  the leecher classes, separated by spaces (one curve each)
+#   fig      which figure: the rows with point % stride == fig
+#   stride   points between two values of the first key (1 when only one key is varied)
+#   kcol     the class column; mcol: the mean download time column (its CI half-width next)
+#   xs       numeric x positions of the first key's values, separated by spaces, or "" to
+#            place them evenly, labelled as written (column 2)
+#   nx       how many values the first key has
+#   xlab     the x axis label; subtitle: the other keys' values in this figure (or "")
+#   reps     replications per point
+set datafile separator "\t"
+set datafile missing NaN
+data = dir."/sweep.tsv"
+xi(p) = int(p) / stride
+xpos(p) = xs eq "" ? xi(p) : real(word(xs, xi(p) + 1))
+ci(s) = s eq "nan" ? 0 : real(s)
+pick(p, c, y) = (int(p) % stride == fig && strcol(kcol) eq c) ? y : NaN
+do for [fmt in "png svg"] {
+    if (fmt eq "png") { set terminal pngcairo size 900,560 noenhanced } else { set terminal svg size 900,560 noenhanced }
+    set output dir."/".out.".".fmt
+    set title "mean download time per class (".(reps > 1 ? sprintf("error bars: 95%% CI over %d replications", reps) : "one replication per point: no CI").")".(subtitle eq "" ? "" : "\n".subtitle)
+    set xlabel xlab
+    set ylabel "mean download time (s)"
+    set key outside right top
+    set grid
+    set yrange [0:*]
+    set offsets graph 0.04, graph 0.04, 0, 0
+    if (xs eq "") {
+        set xrange [-0.5:nx - 0.5]
+        plot for [i=1:words(classes)] data skip 1 \
+            using (xpos($1)):(pick($1, word(classes, i), column(mcol))):(ci(strcol(mcol + 1))):xticlabels(2) \
+            with yerrorlines lw 2 pt 7 title word(classes, i)
+    } else {
+        set autoscale x
+        set xtics autofreq
+        plot for [i=1:words(classes)] data skip 1 \
+            using (xpos($1)):(pick($1, word(classes, i), column(mcol))):(ci(strcol(mcol + 1))) \
+            with yerrorlines lw 2 pt 7 title word(classes, i)
+    }
+    unset output
+}
