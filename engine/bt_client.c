@@ -222,7 +222,6 @@ int bt_client_leave(bt_client *c, bt_time_us now)
     if (c->ndead == 0)
         return c->poisoned;
     c->ndead = 0;
-    c->last_found = NULL;
     uint32_t j = 0;
     for (uint32_t i = 0; i < c->nconns; i++) {
         if (c->conns[i]->state == BT_CS_DEAD) {
@@ -240,7 +239,7 @@ int bt_client_leave(bt_client *c, bt_time_us now)
 
 bt_conn *bt_client_find_conn(const bt_client *c, bt_conn_id id)
 {
-    bt_conn *hit = c->last_found;
+    bt_conn *hit = c->found[id & (BT_FIND_CACHE - 1)];
     if (hit != NULL && hit->id == id)
         return hit->state != BT_CS_DEAD ? hit : NULL;
     uint32_t lo = 0, hi = c->nconns;
@@ -252,7 +251,8 @@ bt_conn *bt_client_find_conn(const bt_client *c, bt_conn_id id)
             hi = mid;
     }
     if (lo < c->nconns && c->conn_ids[lo] == id && c->conns[lo]->state != BT_CS_DEAD) {
-        ((bt_client *)c)->last_found = c->conns[lo]; /* a cache, not observable state */
+        /* a cache, not observable state; bt_conn_free clears its entry */
+        ((bt_client *)c)->found[id & (BT_FIND_CACHE - 1)] = c->conns[lo];
         return c->conns[lo];
     }
     return NULL;

@@ -112,6 +112,8 @@ typedef struct bt_actq {
     uint32_t cap, head, count;
 } bt_actq;
 
+#define BT_FIND_CACHE 64 /* entries of the connection lookup cache (a power of two) */
+
 struct bt_client {
     bt_config cfg;
     const bt_mem *mem;
@@ -131,7 +133,7 @@ struct bt_client {
     bt_conn_id next_id;
     uint32_t ninitiated;    /* live connections we opened */
     uint32_t ndead;         /* closed connections not yet freed */
-    bt_conn *last_found;    /* one-entry cache for bt_client_find_conn */
+    bt_conn *found[BT_FIND_CACHE]; /* bt_client_find_conn's cache: found[id % size] */
     bt_peer *peers;
     uint32_t npeers, peers_cap;
     uint32_t connect_cursor; /* where the next search for a peer to dial starts */

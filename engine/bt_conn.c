@@ -39,6 +39,8 @@ int bt_conn_new(bt_client *c, uint32_t peer, bool initiated, bt_time_us now, bt_
 
 void bt_conn_free(bt_client *c, bt_conn *cn)
 {
+    if (c->found[cn->id & (BT_FIND_CACHE - 1)] == cn)
+        c->found[cn->id & (BT_FIND_CACHE - 1)] = NULL;
     const bt_mem *m = c->mem;
     bt_wire_parser_free(&cn->parser);
     bt_outq_free(&cn->out);
