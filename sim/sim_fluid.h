@@ -52,7 +52,8 @@
  *           their own linger; with gamma = +INFINITY they are dropped).
  * Not modelled: ISP transit limits and latency, capacity spread within a class beyond its
  * mean (the model uses mean capacities), crashes and corruption, upload limits, the initial
- * seeds' own capacity and linger, and the protocol (choking, piece selection, TCP). */
+ * seeds' own capacity and linger, whether the file is available at all (leechers share from
+ * t = 0 even without a seed), and the protocol (choking, piece selection, TCP). */
 #ifndef SIM_FLUID_H
 #define SIM_FLUID_H
 
