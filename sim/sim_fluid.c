@@ -8,17 +8,20 @@
 
 #define EPS_ABS 1e-8
 #define EPS_REL 1e-8
-#define H_START 1e-3          /* first step (s) after each (re)start */
+#define H_START 1e-3        /* first step (s) after each (re)start */
 #define MAX_STEPS 2000000ul /* per output interval: bounds the work on absurd stiffness */
 
-static bool nonneg(double v) { return isfinite(v) && v >= 0; }
+static bool nonneg(double v)
+{
+    return isfinite(v) && v >= 0;
+}
 
 int sim_fluid_check(const sim_fluid_params *p)
 {
     bool ok = nonneg(p->lambda) && nonneg(p->tau_s) && nonneg(p->start_s) && nonneg(p->burst) &&
               !isnan(p->stop_s) && p->stop_s >= p->start_s && isfinite(p->mu) && p->mu > 0 &&
-              isfinite(p->c) && p->c > 0 && nonneg(p->theta) && !isnan(p->gamma) &&
-              p->gamma >= 0 && nonneg(p->eta) && p->eta <= 1;
+              isfinite(p->c) && p->c > 0 && nonneg(p->theta) && !isnan(p->gamma) && p->gamma >= 0 &&
+              nonneg(p->eta) && p->eta <= 1;
     return ok ? 0 : BT_ERR_INVALID;
 }
 
@@ -246,7 +249,7 @@ int sim_fluid_from_scenario(const sim_scenario *sc, sim_fluid_params *p, double 
     *p = (sim_fluid_params){0};
     if (sc->swarm.file_size == 0 || leecher_means(sc, &m) != 0)
         return BT_ERR_INVALID;
-    int rv = arrival_params(sc, 1.0 - m.instant_abort, p);
+    int rv = arrival_params(sc, m.instant_abort < 1 ? 1.0 - m.instant_abort : 0, p);
     if (rv != 0)
         return rv;
     double size = (double)sc->swarm.file_size;

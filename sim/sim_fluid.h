@@ -84,11 +84,11 @@ typedef enum sim_fluid_regime {
 } sim_fluid_regime;
 
 typedef struct sim_fluid_steady {
-    int regime;           /* sim_fluid_regime */
-    double beta;          /* 1/s; NAN without a steady state */
-    double download_s;    /* T = 1/(theta + beta); NAN without a steady state */
-    double leechers;      /* xbar; NAN without a steady state */
-    double seeds;         /* ybar; INFINITY when gamma = 0; NAN without a steady state */
+    int regime;        /* sim_fluid_regime */
+    double beta;       /* 1/s; NAN without a steady state */
+    double download_s; /* T = 1/(theta + beta); NAN without a steady state */
+    double leechers;   /* xbar; NAN without a steady state */
+    double seeds;      /* ybar; INFINITY when gamma = 0; NAN without a steady state */
 } sim_fluid_steady;
 
 /* 0 when every field of |p| is in its range (see sim_fluid_params), else BT_ERR_INVALID. */

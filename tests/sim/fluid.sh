@@ -30,13 +30,15 @@ small=(--set swarm.file_size=2MiB --set swarm.piece_size=64KiB --quiet)
 same_grid "$tmp/flash" flash
 burst=$(fluid_value "$tmp/flash/summary.json" burst)
 regime=$(fluid_value "$tmp/flash/summary.json" regime)
-if [ "$burst" = "16.0" ] && [ "$regime" = "null" ]; then echo "ok   flash: burst of 16, no steady state"
+if [ "$burst" = "16.0" ] && [ "$regime" = "null" ]; then
+    echo "ok   flash: burst of 16, no steady state"
 else echo "FAIL flash: burst '$burst', regime '$regime'"; fail=1; fi
 "$SWARMLAB" sim scenarios/churn.ini -o "$tmp/decay" "${small[@]}" --set arrivals.count=24 \
     --set swarm.duration=2h > /dev/null
 same_grid "$tmp/decay" decay
 tau=$(fluid_value "$tmp/decay/summary.json" tau_s)
-[ "$tau" = "1800.0" ] && echo "ok   decay: tau 1800 s in the model" || { echo "FAIL decay: tau '$tau'"; fail=1; }
+if [ "$tau" = "1800.0" ]; then echo "ok   decay: tau 1800 s in the model"
+else echo "FAIL decay: tau '$tau'"; fail=1; fi
 "$SWARMLAB" sim scenarios/trace.ini -o "$tmp/trace" "${small[@]}" > /dev/null
 if [ -e "$tmp/trace/fluid.tsv" ] || grep -q '"fluid"' "$tmp/trace/summary.json"; then
     echo "FAIL trace: a fluid model for a trace"; fail=1
@@ -60,12 +62,15 @@ read -r n done_ mean < <(awk -F'\t' -v lo=$WARMUP -v hi="$end" -v m=$MARGIN '
     END {printf "%d %d %.3f\n", n, c, c ? s / c : 0}' "$d/peers.tsv")
 read -r xs ys < <(awk -v lo=$WARMUP '!/^#/ && $1 >= lo {n++; x += $2; y += $3}
     END {printf "%.2f %.2f\n", x / n, y / n}' "$d/timeseries.tsv")
-echo "     poisson-fluid: model T = $T s (eta $eta), x = $xbar, y = $ybar;" \
-     "simulated T = $mean s over $done_/$n leechers, x = $xs, y = $ys (incl. the initial seed)"
+awk -v T="$T" -v eta="$eta" -v x="$xbar" -v y="$ybar" -v s="$mean" -v d="$done_" -v n="$n" \
+    -v xs="$xs" -v ys="$ys" 'BEGIN {
+    printf "     poisson-fluid: model T = %.2f s (eta %.4f), leechers %.2f, seeds %.2f\n", T, eta, x, y
+    printf "     simulated: T = %.2f s (%d/%d leechers), leechers %.2f, seeds %.2f (with the " \
+           "initial seed)\n", s, d, n, xs, ys}'
 if [ "$n" -lt 200 ] || [ "$done_" -ne "$n" ]; then
     echo "FAIL poisson-fluid: $done_ of $n leechers completed (want >= 200, all)"; fail=1
-elif awk -v s="$mean" -v t="$T" 'BEGIN {r = s / t - 1; printf "     relative difference %+.1f%%\n", 100 * r
-                                       exit !(r < 0.2 && r > -0.2)}'; then
+elif awk -v s="$mean" -v t="$T" 'BEGIN {r = s / t - 1
+        printf "     relative difference %+.1f%%\n", 100 * r; exit !(r < 0.2 && r > -0.2)}'; then
     echo "ok   poisson-fluid: simulated mean download time within 20% of the fluid model"
 else echo "FAIL poisson-fluid: simulated $mean s vs model $T s"; fail=1; fi
 

@@ -19,8 +19,13 @@ static bool close_to(double a, double b, double rel)
 
 static sim_fluid_params base(void)
 {
-    return (sim_fluid_params){.lambda = 1, .stop_s = INFINITY, .mu = 0.02, .c = 0.2,
-                              .theta = 0.001, .gamma = 0.05, .eta = 0.9};
+    return (sim_fluid_params){.lambda = 1,
+                              .stop_s = INFINITY,
+                              .mu = 0.02,
+                              .c = 0.2,
+                              .theta = 0.001,
+                              .gamma = 0.05,
+                              .eta = 0.9};
 }
 
 /* Solves |p| on the grid 0, dt, ..., (n-1) dt; returns the solver's code. */
@@ -97,8 +102,8 @@ static void test_upload_constrained_hand(void)
  * dy/dt = c x - gamma y solved by hand. */
 static void test_download_constrained_hand(void)
 {
-    sim_fluid_params p = {.lambda = 1, .stop_s = INFINITY, .mu = 100, .c = 0.5, .theta = 0.1,
-                          .gamma = 0.2, .eta = 1};
+    sim_fluid_params p = {
+        .lambda = 1, .stop_s = INFINITY, .mu = 100, .c = 0.5, .theta = 0.1, .gamma = 0.2, .eta = 1};
     double x[21], y[21];
     CU_ASSERT_FATAL(grid(&p, 3, 0, 2, 21, x, y) == 0);
     double k = 0.6, xb = 1 / k, a = 0.5 * (3 - xb) / (0.2 - k), yb = 0.5 * xb / 0.2;
@@ -114,8 +119,14 @@ static void test_download_constrained_hand(void)
  * every arrival: l0 tau (1 - e^(-s/tau)). */
 static void test_decay(void)
 {
-    sim_fluid_params p = {.lambda = 0.5, .tau_s = 100, .start_s = 50, .stop_s = INFINITY,
-                          .mu = 100, .c = 0.05, .gamma = 1, .eta = 1};
+    sim_fluid_params p = {.lambda = 0.5,
+                          .tau_s = 100,
+                          .start_s = 50,
+                          .stop_s = INFINITY,
+                          .mu = 100,
+                          .c = 0.05,
+                          .gamma = 1,
+                          .eta = 1};
     double x[41], y[41];
     CU_ASSERT_FATAL(grid(&p, 0, 0, 10, 41, x, y) == 0);
     for (int i = 0; i < 41; i++) {
@@ -125,8 +136,13 @@ static void test_decay(void)
     }
     CLOSE(sim_fluid_lambda(&p, 49.9), 0, 0);
     CLOSE(sim_fluid_lambda(&p, 150), 0.5 * exp(-1), 1e-15);
-    p = (sim_fluid_params){.lambda = 0.5, .tau_s = 100, .start_s = 50, .stop_s = INFINITY,
-                           .mu = 0.01, .c = 0.05, .eta = 0.7};
+    p = (sim_fluid_params){.lambda = 0.5,
+                           .tau_s = 100,
+                           .start_s = 50,
+                           .stop_s = INFINITY,
+                           .mu = 0.01,
+                           .c = 0.05,
+                           .eta = 0.7};
     CU_ASSERT_FATAL(grid(&p, 0, 2, 25, 41, x, y) == 0);
     for (int i = 0; i < 41; i++) {
         double s = 25.0 * i - 50;
@@ -140,8 +156,7 @@ static void test_decay(void)
 /* A burst at start, and arrivals that stop: with no departures, x + y counts them. */
 static void test_burst_and_stop(void)
 {
-    sim_fluid_params p = {.start_s = 5, .stop_s = 5, .burst = 100, .mu = 0.01, .c = 0.05,
-                          .eta = 1};
+    sim_fluid_params p = {.start_s = 5, .stop_s = 5, .burst = 100, .mu = 0.01, .c = 0.05, .eta = 1};
     const double t[] = {0, 4.999, 5, 5, 6, 100, 100};
     double x[7], y[7];
     CU_ASSERT_FATAL(sim_fluid_solve(&p, 0, 1, t, 7, x, y) == 0);
@@ -153,8 +168,8 @@ static void test_burst_and_stop(void)
         CLOSE(x[i] + y[i], 101, 1e-8);
     sim_fluid_steady st;
     CU_ASSERT(sim_fluid_steady_state(&p, &st) == 0 && st.regime == SIM_FLUID_NO_STEADY);
-    p = (sim_fluid_params){.lambda = 1, .start_s = 10, .stop_s = 60, .mu = 0.01, .c = 0.05,
-                           .eta = 1};
+    p = (sim_fluid_params){
+        .lambda = 1, .start_s = 10, .stop_s = 60, .mu = 0.01, .c = 0.05, .eta = 1};
     const double t2[] = {10, 35, 60, 100};
     CU_ASSERT_FATAL(sim_fluid_solve(&p, 0, 0, t2, 4, x, y) == 0);
     CLOSE(x[1] + y[1], 25, 1e-8);
@@ -201,8 +216,8 @@ static void test_bad_params(void)
     double x[2], y[2], t[2] = {0, 1};
     sim_fluid_params good = base(), p;
     CU_ASSERT(sim_fluid_check(&good) == 0);
-    double *fields[] = {&p.lambda, &p.tau_s, &p.start_s, &p.burst, &p.mu, &p.c, &p.theta,
-                        &p.gamma, &p.eta};
+    double *fields[] = {&p.lambda, &p.tau_s, &p.start_s, &p.burst, &p.mu,
+                        &p.c,      &p.theta, &p.gamma,   &p.eta};
     for (size_t k = 0; k < sizeof(fields) / sizeof(fields[0]); k++) {
         const double bad[] = {-1, NAN, -INFINITY};
         for (size_t j = 0; j < 3; j++) {
