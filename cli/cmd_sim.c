@@ -35,7 +35,9 @@ static void sim_usage(FILE *out)
             "  -h, --help           this text\n\n"
             "Outputs: peers.tsv, timeseries.tsv, summary.json, run.json (wall time, events/s,\n"
             "peak memory: the only file that differs between runs of one seed), scenario.ini\n"
-            "(the scenario as resolved). Plot them with 'swarmlab plot DIR'.\n");
+            "(the scenario as resolved), fluid.tsv (the Qiu-Srikant fluid model's leechers and\n"
+            "seeds at the same times as timeseries.tsv; not for trace arrivals). Plot them with\n"
+            "'swarmlab plot DIR'.\n");
 }
 
 typedef struct sim_opts {
@@ -145,6 +147,8 @@ static int write_all(const sim_world *w, const sim_scenario *sc, const char *dir
     rv |= sim_output_timeseries(w, path);
     snprintf(path, sizeof(path), "%s/completion.tsv", dir);
     rv |= sim_output_completion(w, path);
+    snprintf(path, sizeof(path), "%s/fluid.tsv", dir);
+    rv |= sim_output_fluid(w, sc, path);
     snprintf(path, sizeof(path), "%s/summary.json", dir);
     rv |= sim_output_summary(w, ri, path);
     snprintf(path, sizeof(path), "%s/run.json", dir);
@@ -220,7 +224,7 @@ static int run(const sim_run_opts *o, sim_scenario *sc, const char *dir, int ver
     }
     struct rusage ru;
     getrusage(RUSAGE_SELF, &ru);
-    sim_run_info ri = {o->scenario, sc->swarm.seed, wall, ru.ru_maxrss};
+    sim_run_info ri = {o->scenario, sc->swarm.seed, wall, ru.ru_maxrss, sc};
     int wr = write_all(w, sc, dir, &ri);
     sim_world_stats st;
     sim_world_get_stats(w, &st);

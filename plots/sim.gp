@@ -1,13 +1,16 @@
 # plots/sim.gp: figures of one simulation run (swarmlab sim -o DIR).
 # Usage: gnuplot -e "dir='DIR'; classes='adsl cable'" plots/sim.gp
 # Writes DIR/completion.{png,svg} (download-time CDF per leecher class) and
-# DIR/swarm.{png,svg} (leechers and seeds, aggregate payload rate, piece availability).
+# DIR/swarm.{png,svg} (leechers and seeds, with the fluid model's when DIR/fluid.tsv exists;
+# aggregate payload rate; piece availability).
 if (!exists("dir")) dir = "results"
 if (!exists("classes")) classes = ""
 set datafile separator "\t"
 set datafile commentschars "#"
 peers = dir."/peers.tsv"
 ts = dir."/timeseries.tsv"
+fluid = dir."/fluid.tsv"
+hasfluid = system("test -s '".fluid."' && echo 1 || echo 0") + 0
 do for [fmt in "png svg"] {
     if (fmt eq "png") { set terminal pngcairo size 900,560 noenhanced } else { set terminal svg size 900,560 noenhanced }
     set output dir."/completion.".fmt
@@ -28,7 +31,14 @@ do for [fmt in "png svg"] {
     set xlabel "simulated time (s)"
     set ylabel "peers"
     set key left top
-    plot ts using 1:2 with lines lw 2 title "leechers", ts using 1:3 with lines lw 2 title "seeds"
+    if (hasfluid) {
+        plot ts using 1:2 with lines lw 2 lc 1 title "leechers", \
+             ts using 1:3 with lines lw 2 lc 2 title "seeds", \
+             fluid using 1:2 with lines lw 2 lc 1 dt 2 title "leechers (fluid model)", \
+             fluid using 1:3 with lines lw 2 lc 2 dt 2 title "seeds (fluid model)"
+    } else {
+        plot ts using 1:2 with lines lw 2 title "leechers", ts using 1:3 with lines lw 2 title "seeds"
+    }
     set title "aggregate payload rate"
     set ylabel "MB/s"
     plot ts using 1:($4/1e6) with lines lw 2 title "payload delivered"

@@ -2,9 +2,11 @@
  * summaries (jansson) a program can read. Everything but run.json is a pure function of the
  * world, so two runs of one seed give byte-identical files. */
 #include "sim_output.h"
+#include "sim_fluid.h"
 
 #include <errno.h>
 #include <jansson.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -128,6 +130,81 @@ int sim_output_completion(const sim_world *w, const char *path)
     return close_out(f, path);
 }
 
+int sim_output_fluid(const sim_world *w, const sim_scenario *sc, const char *path)
+{
+    sim_fluid_params p;
+    double x0, y0;
+    bool given;
+    if (sim_fluid_from_scenario(sc, &p, &x0, &y0, &given) != 0)
+        return 0;
+    uint32_t n = sim_world_nsamples(w);
+    double *t = malloc((n ? n : 1) * 3 * sizeof(double));
+    if (t == NULL) {
+        fprintf(stderr, "swarmlab sim: out of memory writing %s\n", path);
+        return -1;
+    }
+    double *x = t + n, *y = t + 2 * (size_t)n;
+    for (uint32_t i = 0; i < n; i++)
+        t[i] = (double)sim_world_sample(w, i)->t / 1e6;
+    int rv = sim_fluid_solve(&p, x0, y0, t, n, x, y);
+    if (rv != 0) {
+        fprintf(stderr, "swarmlab sim: warning: fluid model not solved (%s); no %s\n",
+                bt_strerror(rv), path);
+        free(t);
+        return 0;
+    }
+    FILE *f = open_out(path);
+    if (f == NULL) {
+        free(t);
+        return -1;
+    }
+    fprintf(f, "# time_s\tleechers_fluid\tseeds_fluid\n");
+    for (uint32_t i = 0; i < n; i++)
+        fprintf(f, "%.3f\t%.6f\t%.6f\n", t[i], x[i], y[i]);
+    free(t);
+    return close_out(f, path);
+}
+
+/* A JSON number, or null when |v| is not finite (undefined or unbounded). */
+static json_t *num(double v) { return isfinite(v) ? json_real(v) : json_null(); }
+
+/* summary.json's "fluid": the model's parameters and steady state; NULL without a model. */
+static json_t *fluid_json(const sim_scenario *sc)
+{
+    sim_fluid_params p;
+    sim_fluid_steady st;
+    double x0, y0;
+    bool given;
+    if (sc == NULL || sim_fluid_from_scenario(sc, &p, &x0, &y0, &given) != 0 ||
+        sim_fluid_steady_state(&p, &st) != 0)
+        return NULL;
+    static const char *const regimes[] = {NULL, "download", "upload"};
+    json_t *o = json_object(), *s = json_object();
+    json_object_set_new(o, "model", json_string("Qiu-Srikant 2004"));
+    json_object_set_new(o, "lambda", json_real(p.lambda));
+    json_object_set_new(o, "tau_s", p.tau_s > 0 ? json_real(p.tau_s) : json_null());
+    json_object_set_new(o, "burst", json_real(p.burst));
+    json_object_set_new(o, "arrivals_start_s", json_real(p.start_s));
+    json_object_set_new(o, "arrivals_stop_s", num(p.stop_s));
+    json_object_set_new(o, "mu", json_real(p.mu));
+    json_object_set_new(o, "c", json_real(p.c));
+    json_object_set_new(o, "theta", json_real(p.theta));
+    json_object_set_new(o, "gamma", num(p.gamma));
+    json_object_set_new(o, "mean_linger_s", p.gamma > 0 ? json_real(1.0 / p.gamma) : json_null());
+    json_object_set_new(o, "eta", json_real(p.eta));
+    json_object_set_new(o, "eta_source", json_string(given ? "scenario" : "estimate"));
+    json_object_set_new(o, "x0", json_real(x0));
+    json_object_set_new(o, "y0", json_real(y0));
+    const char *rg = regimes[st.regime];
+    json_object_set_new(s, "regime", rg != NULL ? json_string(rg) : json_null());
+    json_object_set_new(s, "beta", num(st.beta));
+    json_object_set_new(s, "download_time_s", num(st.download_s));
+    json_object_set_new(s, "leechers", num(st.leechers));
+    json_object_set_new(s, "seeds", num(st.seeds));
+    json_object_set_new(o, "steady", s);
+    return o;
+}
+
 /* The |q| quantile (0..1) of sorted values, nearest rank. */
 static double quantile(const uint64_t *v, size_t n, double q)
 {
@@ -218,6 +295,9 @@ int sim_output_summary(const sim_world *w, const sim_run_info *ri, const char *p
         json_object_set_new(root, "peers", json_integer(n));
         json_object_set_new(root, "classes", classes);
         classes = NULL;
+        json_t *fl = fluid_json(ri->scenario);
+        if (fl != NULL)
+            json_object_set_new(root, "fluid", fl);
         if (json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS) != 0) {
             fprintf(stderr, "swarmlab sim: %s: cannot write\n", path);
             rv = -1;

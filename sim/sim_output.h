@@ -1,10 +1,12 @@
 /* sim_output.h: writes a finished simulation's results: peers.tsv (one row per peer),
  * timeseries.tsv (the periodic samples), summary.json (per-class completion-time statistics,
- * share ratios, upload utilisation; simulated time and events) and run.json (wall time,
- * events/s, peak memory: the only file that may differ between two runs of one seed). */
+ * share ratios, upload utilisation; simulated time and events; the fluid model's parameters
+ * and steady state), fluid.tsv (the fluid model beside the time series) and run.json (wall
+ * time, events/s, peak memory: the only file that may differ between two runs of one seed). */
 #ifndef SIM_OUTPUT_H
 #define SIM_OUTPUT_H
 
+#include "sim_scenario.h"
 #include "sim_world.h"
 
 typedef struct sim_run_info {
@@ -12,6 +14,7 @@ typedef struct sim_run_info {
     uint64_t seed;
     double wall_seconds;
     long peak_rss_kib;
+    const sim_scenario *scenario; /* for the fluid model; NULL: no "fluid" in summary.json */
 } sim_run_info;
 
 /* Each returns 0, or -1 after printing an error that names the file. */
@@ -21,6 +24,10 @@ int sim_output_timeseries(const sim_world *w, const char *path);
  * of download_s and the cumulative fraction of the class's leechers), blocks separated by
  * two blank lines (gnuplot's "index"). */
 int sim_output_completion(const sim_world *w, const char *path);
+/* fluid.tsv: the Qiu-Srikant fluid model of |sc| (sim_fluid.h) solved at the time series'
+ * sample times: time_s, leechers_fluid, seeds_fluid. Writes nothing (and returns 0) when the
+ * scenario has no fluid model (trace arrivals), or, after a warning, when the solver fails. */
+int sim_output_fluid(const sim_world *w, const sim_scenario *sc, const char *path);
 int sim_output_summary(const sim_world *w, const sim_run_info *ri, const char *path);
 int sim_output_run(const sim_world *w, const sim_run_info *ri, const char *path);
 

@@ -23,8 +23,9 @@
 
 /* ---- the schema -------------------------------------------------------------------------- */
 
-enum { SEC_SWARM, SEC_TRACKER, SEC_ARRIVALS, SEC_ISP, SEC_CLASS, NSECTYPES };
-static const char *const sec_names[NSECTYPES] = {"swarm", "tracker", "arrivals", "isp", "class"};
+enum { SEC_SWARM, SEC_TRACKER, SEC_ARRIVALS, SEC_ISP, SEC_CLASS, SEC_FLUID, NSECTYPES };
+static const char *const sec_names[NSECTYPES] = {"swarm", "tracker", "arrivals", "isp", "class",
+                                                 "fluid"};
 
 enum vtype {
     T_SIZE,        /* uint64_t bytes */
@@ -98,6 +99,7 @@ enum key_id {
     K_CORRUPT,
     K_LEAVE_AT,
     K_UPLOAD_LIMIT,
+    K_ETA,
     NKEYS
 };
 
@@ -115,6 +117,7 @@ typedef struct key_def {
 #define AR(f) offsetof(sim_scenario_arrivals, f)
 #define IS(f) offsetof(sim_isp, f)
 #define CL(f) offsetof(sim_class, f)
+#define FL(f) offsetof(sim_scenario_fluid, f)
 
 static const key_def keys[NKEYS] = {
     [K_FILE_SIZE] = {SEC_SWARM, T_SIZE, R_ANY, "file_size", SW(file_size), NULL},
@@ -154,6 +157,7 @@ static const key_def keys[NKEYS] = {
     [K_CORRUPT] = {SEC_CLASS, T_FRAC, R_ANY, "corrupt", CL(corrupt), NULL},
     [K_LEAVE_AT] = {SEC_CLASS, T_TIME_NEVER, R_SEED, "leave_at", CL(leave_at), NULL},
     [K_UPLOAD_LIMIT] = {SEC_CLASS, T_RATE_UNL, R_ANY, "upload_limit", CL(upload_limit_Bps), NULL},
+    [K_ETA] = {SEC_FLUID, T_FRAC, R_ANY, "eta", FL(eta), NULL},
 };
 
 /* ---- loader state -------------------------------------------------------------------------- */
@@ -342,7 +346,7 @@ static int parse_section(const char *s, size_t n, int *type, char *name, char *w
     if (t < 0 || (named && nl == 0) || (!named && nl > 0)) {
         snprintf(why, whylen,
                  "unknown section (use [swarm], [tracker], [arrivals], "
-                 "[isp NAME] or [class NAME])");
+                 "[isp NAME], [class NAME] or [fluid])");
         return BT_ERR_INVALID;
     }
     if (nl > SIM_SCENARIO_MAX_NAME) {
@@ -654,6 +658,8 @@ static void *sec_base(sim_scenario *sc, const sec *s)
         return &sc->arrivals;
     case SEC_ISP:
         return &sc->isps[s->index];
+    case SEC_FLUID:
+        return &sc->fluid;
     default:
         return &sc->classes[s->index];
     }
@@ -673,6 +679,7 @@ static void set_defaults(sim_scenario *sc)
     sc->tracker.local_fraction = 0.9;
     sc->arrivals.process = SIM_ARRIVALS_FLASH;
     sc->arrivals.count = SIM_SCENARIO_UNLIMITED;
+    sc->fluid.eta = -1; /* estimate */
 }
 
 static void class_defaults(sim_class *c)
@@ -1649,5 +1656,7 @@ int sim_scenario_write_resolved(const sim_scenario *sc, FILE *f)
         write_section(sc, f, SEC_ISP, &sc->isps[i], sc->isps[i].name);
     for (uint32_t i = 0; i < sc->nclasses; i++)
         write_section(sc, f, SEC_CLASS, &sc->classes[i], sc->classes[i].name);
+    if (sc->fluid.eta >= 0) /* left out when estimated */
+        write_section(sc, f, SEC_FLUID, &sc->fluid, NULL);
     return ferror(f) ? BT_ERR_INVALID : 0;
 }

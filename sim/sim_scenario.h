@@ -64,13 +64,17 @@
  *   corrupt         fraction   0          probability that a peer sends corrupt payload
  *   leave_at        time|forever  forever  seeds: absolute time at which they leave
  *   upload_limit    rate|unlimited  unlimited  told to the choker (slot count), 0 = none
+ * [fluid]                                     (optional; the fluid model, sim_fluid.h)
+ *   eta             fraction   estimated  effectiveness of file sharing in the Qiu-Srikant
+ *                                         model; default: sim_fluid_eta_estimate (about 1
+ *                                         unless the file has very few pieces)
  *
  * ---- Overrides ------------------------------------------------------------------------
  * "SECTION.KEY=VALUE", applied after the file, in order (a later one wins): swarm.seed=7,
  * tracker.numwant=30, arrivals.rate=0.2/s, class.adsl.up=2Mbit, isp.a.latency=5ms. A named
  * section may also be written with its space: "class adsl.up=2Mbit". An override may add a key
- * the file leaves at its default, and may create [swarm], [tracker] or [arrivals]; it cannot
- * create an [isp] or [class], and an unknown key is an error.
+ * the file leaves at its default, and may create [swarm], [tracker], [arrivals] or [fluid]; it
+ * cannot create an [isp] or [class], and an unknown key is an error.
  *
  * ---- Errors ------------------------------------------------------------------------------
  *   FILE:LINE: [section] key = value: what is wrong
@@ -175,6 +179,10 @@ typedef struct sim_class {
     uint64_t upload_limit_Bps; /* 0 = none */
 } sim_class;
 
+typedef struct sim_scenario_fluid {
+    double eta; /* [0, 1]; < 0: estimate (the default) */
+} sim_scenario_fluid;
+
 typedef struct sim_scenario {
     char *name; /* the file name used in messages */
     char *dir;  /* directory for relative paths (NULL: as written) */
@@ -185,6 +193,7 @@ typedef struct sim_scenario {
     uint32_t nisps;
     sim_class *classes; /* in file order */
     uint32_t nclasses;
+    sim_scenario_fluid fluid;
     /* Derived. */
     bool by_count;      /* leecher classes give counts (else shares) */
     uint64_t nseeds;    /* initial seeds: the seed classes' counts */

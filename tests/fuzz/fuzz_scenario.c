@@ -4,6 +4,7 @@
  * to the same resolved form; the input is also parsed as a trace and as unit values. Never
  * touches the file system. */
 #include "sim_dist.h"
+#include "sim_fluid.h"
 #include "sim_scenario.h"
 #include "sim_units.h"
 
@@ -58,6 +59,21 @@ static void roundtrip(const sim_scenario *sc)
     free(b);
     sim_scenario_free(back);
     free(a);
+}
+
+/* A scenario the loader accepts gives fluid parameters in range (or none, for a trace). */
+static void fluid(const sim_scenario *sc)
+{
+    sim_fluid_params p;
+    sim_fluid_steady st;
+    double x0, y0;
+    bool given;
+    if (sim_fluid_from_scenario(sc, &p, &x0, &y0, &given) == 0) {
+        assert(sim_fluid_check(&p) == 0 && x0 == 0 && y0 >= 0 && given == (sc->fluid.eta >= 0));
+        assert(sim_fluid_steady_state(&p, &st) == 0);
+    } else {
+        assert(sc->arrivals.process == SIM_ARRIVALS_TRACE || sc->by_count);
+    }
 }
 
 /* Unit parsers on the first line: a value that parses prints back to itself. */
@@ -121,6 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (sc != NULL) {
         check_model(sc);
         roundtrip(sc);
+        fluid(sc);
         if (sim_scenario_parse_trace(sc, text, len, "fuzz.txt", err, sizeof(err)) == 0) {
             assert(sc->arrivals.ntrace > 0 && sc->nleechers == sc->arrivals.ntrace);
             for (size_t i = 1; i < sc->arrivals.ntrace; i++)
