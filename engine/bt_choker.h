@@ -26,6 +26,16 @@ typedef struct bt_choke_peer {
     bool choking_us;        /* the peer chokes us */
 } bt_choke_peer;
 
+/* What rechoke writes for each peer (unchoke[i]). A strategy tells apart the unchokes its
+ * ranking earned from those it gives regardless of performance, so the host can measure how
+ * long each kind lasted (bt_conn_unchoke_time). */
+enum bt_unchoke_kind {
+    BT_UNCHOKE_NONE = 0,       /* choked */
+    BT_UNCHOKE_REGULAR = 1,    /* earned: tit-for-tat rank, seed ranking, d/u ratio, ... */
+    BT_UNCHOKE_OPTIMISTIC = 2, /* given regardless of rank to discover or rotate peers: the
+                                  optimistic unchoke, a seed's round-robin turn */
+};
+
 typedef struct bt_choke_ctx {
     bt_time_us now;
     uint64_t round;          /* periodic rechoke rounds before this one (0, 1, 2, ...) */
@@ -48,8 +58,8 @@ typedef struct bt_choker_ops {
      * BT_ERR_EXISTS (id already added); removing an unknown id is a no-op. */
     int (*peer_added)(void *state, bt_conn_id id, bt_pcg32 *rng, const bt_mem *mem);
     void (*peer_removed)(void *state, bt_conn_id id);
-    /* Decides who is unchoked: writes unchoke[i] = 1 or 0 for each of the |n| peers (sorted by
-     * id ascending). Must not depend on anything but its arguments and |state|. Extra calls
+    /* Decides who is unchoked: writes unchoke[i] = a bt_unchoke_kind (0 choked, 1 regular,
+     * 2 optimistic) for each of the |n| peers (sorted by id ascending). Must not depend on anything but its arguments and |state|. Extra calls
      * (ctx->periodic false) must not advance rotations. The caller applies every decision
      * (|choked| at the next call reflects it). Never allocates. */
     void (*rechoke)(void *state, const bt_choke_ctx *ctx, const bt_choke_peer *peers, size_t n,

@@ -103,6 +103,9 @@ typedef struct bt_action {
     bt_announce_req announce;
     uint32_t piece, begin, length;
     const uint8_t *data;     /* STORAGE_WRITE: valid until the next bt_* call on the client */
+    /* CLOSE: how long we had the connection unchoked, in µs, up to the close, by
+     * bt_unchoke_kind (see bt_conn_unchoke_time) */
+    uint64_t unchoked_regular_us, unchoked_optimistic_us;
 } bt_action;
 
 /* One segment of output. Either engine-owned bytes (|data|, |len|; valid until the next bt_*
@@ -196,8 +199,17 @@ typedef struct bt_conn_info {
     uint32_t requests_in;    /* the peer's requests queued on us */
     uint32_t pipeline;       /* current target depth of our pipeline */
     uint64_t down_rate, up_rate, down_total, up_total;
+    uint8_t unchoke_kind;    /* bt_unchoke_kind of our current decision */
 } bt_conn_info;
 
 int bt_conn_get_info(const bt_client *c, bt_conn_id id, bt_conn_info *out);
+
+/* How long we have had connection |id| unchoked, in µs, by the kind the choker gave
+ * (BT_UNCHOKE_REGULAR / BT_UNCHOKE_OPTIMISTIC), the current interval counted up to |now|
+ * (>= the time of the last call). A connection the engine closes reports its final totals
+ * in its CLOSE action instead; a host closing one itself (bt_conn_closed) or deleting the
+ * client asks here first. Returns 0 or BT_ERR_NOTFOUND. */
+int bt_conn_unchoke_time(const bt_client *c, bt_conn_id id, bt_time_us now,
+                         uint64_t *regular_us, uint64_t *optimistic_us);
 
 #endif

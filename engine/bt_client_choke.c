@@ -1,6 +1,7 @@
 /* bt_client_choke.c: glue between the connections and the choking strategy: builds the
  * read-only peer-stats array (sorted by connection id), asks the strategy, and applies its
- * decision with choke/unchoke messages. */
+ * decision with choke/unchoke messages; keeps per connection the time unchoked regularly
+ * and optimistically (intervals closed at every change of kind and at the close). */
 #include "bt_client_int.h"
 #include "bt_mem.h"
 
@@ -45,6 +46,16 @@ static void fill_stats(const bt_client *c, const bt_conn *cn, bt_choke_peer *p, 
     p->choking_us = cn->peer_choking;
 }
 
+void bt_client_unchoke_account(bt_conn *cn, uint8_t kind, bt_time_us now)
+{
+    if (kind == cn->unchoke_kind)
+        return;
+    if (cn->unchoke_kind != BT_UNCHOKE_NONE && now > cn->unchoke_since)
+        cn->unchoke_us[cn->unchoke_kind == BT_UNCHOKE_OPTIMISTIC] += now - cn->unchoke_since;
+    cn->unchoke_kind = kind;
+    cn->unchoke_since = now;
+}
+
 void bt_client_rechoke(bt_client *c, bt_time_us now, bool periodic)
 {
     uint32_t n = 0;
@@ -77,8 +88,12 @@ void bt_client_rechoke(bt_client *c, bt_time_us now, bool periodic)
         bt_conn *cn = c->conns[i];
         if (cn->state != BT_CS_ACTIVE)
             continue;
-        bool unchoke = c->choke_out[k++] != 0;
-        int rv = bt_conn_set_choke(c, cn, !unchoke, now);
+        uint8_t kind = c->choke_out[k++];
+        kind = kind == BT_UNCHOKE_NONE         ? BT_UNCHOKE_NONE
+               : kind == BT_UNCHOKE_OPTIMISTIC ? BT_UNCHOKE_OPTIMISTIC
+                                               : BT_UNCHOKE_REGULAR;
+        bt_client_unchoke_account(cn, kind, now);
+        int rv = bt_conn_set_choke(c, cn, kind == BT_UNCHOKE_NONE, now);
         if (rv != 0) {
             bt_client_fail(c, rv);
             return;

@@ -18,7 +18,8 @@ typedef struct harness {
     const bt_choker_ops *ops;
     void *state;
     bt_choke_peer peers[MAXP];
-    uint8_t unchoke[MAXP + 1];
+    uint8_t unchoke[MAXP + 1]; /* 0/1: choked or not */
+    uint8_t kind[MAXP + 1];    /* what rechoke wrote: a bt_unchoke_kind */
     size_t n;
     bt_pcg32 rng;
     uint64_t round;
@@ -66,13 +67,14 @@ static void h_call(harness *h, bool periodic)
                         .slots = h->slots,
                         .upload_limit = h->limit,
                         .rng = &h->rng};
-    memset(h->unchoke, 0xee, sizeof(h->unchoke));
-    h->ops->rechoke(h->state, &ctx, h->peers, h->n, h->unchoke);
+    memset(h->kind, 0xee, sizeof(h->kind));
+    h->ops->rechoke(h->state, &ctx, h->peers, h->n, h->kind);
     for (size_t i = 0; i < h->n; i++) {
-        CU_ASSERT(h->unchoke[i] <= 1);
+        CU_ASSERT(h->kind[i] <= BT_UNCHOKE_OPTIMISTIC);
+        h->unchoke[i] = h->kind[i] != BT_UNCHOKE_NONE;
         h->peers[i].choked = !h->unchoke[i];
     }
-    CU_ASSERT(h->unchoke[h->n] == 0xee); /* nothing written past n */
+    CU_ASSERT(h->kind[h->n] == 0xee); /* nothing written past n */
     if (periodic)
         h->round++;
 }
@@ -170,7 +172,7 @@ static void test_altruist(void)
         h_call(&h, r != 2);
         for (size_t i = 0; i < h.n; i++) {
             bool want = i != 1 && i != 3 && i != 5 && i != 8;
-            CU_ASSERT(h.unchoke[i] == want);
+            CU_ASSERT(h.kind[i] == (want ? BT_UNCHOKE_REGULAR : BT_UNCHOKE_NONE));
         }
     }
     h.seeding = true;
@@ -199,6 +201,11 @@ static void rb_slots_case(const uint64_t *up, size_t nup, uint32_t want_slots)
         regular += h.unchoke[i];
     CU_ASSERT(regular == want_slots);
     CU_ASSERT(i <= want_slots + 1);
+    /* kinds: exactly one optimistic, the rest regular */
+    uint32_t kinds[3] = {0};
+    for (i = 0; i < h.n; i++)
+        kinds[h.kind[i] <= 2 ? h.kind[i] : 0]++;
+    CU_ASSERT(kinds[BT_UNCHOKE_OPTIMISTIC] == 1 && kinds[BT_UNCHOKE_REGULAR] == want_slots);
     h_free(&h);
 }
 
@@ -240,6 +247,7 @@ static size_t rb_optimistic(const harness *h)
     for (size_t i = 1; i < h->n; i++) {
         if (h->unchoke[i]) {
             CU_ASSERT(opt == MAXP);
+            CU_ASSERT(h->kind[i] == BT_UNCHOKE_OPTIMISTIC);
             opt = i;
         }
     }
@@ -259,7 +267,7 @@ static void test_rate_based_optimistic(void)
         h_call(&g, true);
         CU_ASSERT(memcmp(h.unchoke, g.unchoke, h.n) == 0); /* same seed, same choices */
         CU_ASSERT(count_unchoked(&h) == 2);
-        CU_ASSERT(h.unchoke[0] == 1);
+        CU_ASSERT(h.kind[0] == BT_UNCHOKE_REGULAR);
         size_t opt = rb_optimistic(&h);
         CU_ASSERT_FATAL(opt < h.n);
         if (r % 3 == 0) {
@@ -309,6 +317,7 @@ static void test_rate_based_seeding(void)
     h_call(&h, false); /* no optimistic on an extra call */
     CU_ASSERT(count_unchoked(&h) == 2);
     CU_ASSERT(h.unchoke[4] && h.unchoke[2] && !h.unchoke[0]);
+    CU_ASSERT(h.kind[4] == BT_UNCHOKE_REGULAR && h.kind[2] == BT_UNCHOKE_REGULAR);
     h_free(&h);
     check_nomem(&bt_choker_rate_based, true);
 }
@@ -325,6 +334,7 @@ static void test_bittyrant_ratio(void)
     /* d/u: 50000 30000 20000 15000 then 10000 (default for 0) and 5000 */
     const uint8_t want[] = {0, 1, 0, 1, 1, 1};
     CU_ASSERT(memcmp(h.unchoke, want, 6) == 0);
+    CU_ASSERT(memcmp(h.kind, want, 6) == 0); /* BT_UNCHOKE_REGULAR == 1: no optimistic */
     /* extra calls keep the set even when rates change */
     h.peers[0].down_rate = 1000000;
     h.peers[1].down_rate = 0;
@@ -474,7 +484,7 @@ static void test_bittyrant_peer_set(void)
     h.peers[3].interested = false;
     h_call(&h, true);
     const uint8_t seed_want[] = {1, 1, 1, 0, 0, 0};
-    CU_ASSERT(memcmp(h.unchoke, seed_want, 6) == 0);
+    CU_ASSERT(memcmp(h.kind, seed_want, 6) == 0); /* regular */
     h_free(&h);
     check_nomem(&bt_choker_bittyrant, true);
 }
