@@ -1,6 +1,7 @@
 /* cli/cmd_sim.c: `swarmlab sim SCENARIO`: loads a scenario, runs the discrete-event simulator
- * and writes peers.tsv, timeseries.tsv, summary.json, run.json and scenario.ini into the
- * output directory; shows a one-line progress display on a terminal. */
+ * and writes peers.tsv, timeseries.tsv, completion.tsv, matrix.tsv, summary.json, run.json
+ * and scenario.ini into the output directory; shows a one-line progress display on a
+ * terminal. */
 #include "cli.h"
 #include "sim_output.h"
 #include "sim_run.h"
@@ -34,9 +35,10 @@ static void sim_usage(FILE *out)
             "  -j, --jobs J         run up to J replications at once (same results as -j 1)\n"
             "  -q, --quiet          no progress display\n"
             "  -h, --help           this text\n\n"
-            "Outputs: peers.tsv, timeseries.tsv, summary.json, run.json (wall time, events/s,\n"
-            "peak memory: the only file that differs between runs of one seed), scenario.ini\n"
-            "(the scenario as resolved). Plot them with 'swarmlab plot DIR'.\n");
+            "Outputs: peers.tsv, timeseries.tsv, matrix.tsv (bytes and unchoke time by class\n"
+            "pair), summary.json, run.json (wall time, events/s, peak memory: the only file\n"
+            "that differs between runs of one seed), scenario.ini (the scenario as resolved).\n"
+            "Plot them with 'swarmlab plot DIR'.\n");
 }
 
 typedef struct sim_opts {
@@ -140,6 +142,8 @@ static int write_all(const sim_world *w, const sim_scenario *sc, const char *dir
     int rv = 0;
     snprintf(path, sizeof(path), "%s/peers.tsv", dir);
     rv |= sim_output_peers(w, path);
+    snprintf(path, sizeof(path), "%s/matrix.tsv", dir);
+    rv |= sim_output_matrix(w, path);
     snprintf(path, sizeof(path), "%s/timeseries.tsv", dir);
     rv |= sim_output_timeseries(w, path);
     snprintf(path, sizeof(path), "%s/completion.tsv", dir);
@@ -185,7 +189,8 @@ static void print_summary(const sim_world *w, const char *dir)
             printf("  %-12s %5u leechers, %u completed, mean download %.1f s\n",
                    c->classes[k].name, n, done, done ? sum / done : 0.0);
     }
-    printf("results: %s/{peers,timeseries,completion}.tsv, summary.json, run.json, scenario.ini\n", dir);
+    printf("results: %s/{peers,timeseries,completion,matrix}.tsv, summary.json, run.json, "
+           "scenario.ini\n", dir);
 }
 
 static int run(const sim_opts *o, sim_scenario *sc, const char *dir, int brief)

@@ -59,8 +59,9 @@ typedef struct bt_choker_ops {
     int (*peer_added)(void *state, bt_conn_id id, bt_pcg32 *rng, const bt_mem *mem);
     void (*peer_removed)(void *state, bt_conn_id id);
     /* Decides who is unchoked: writes unchoke[i] = a bt_unchoke_kind (0 choked, 1 regular,
-     * 2 optimistic) for each of the |n| peers (sorted by id ascending). Must not depend on anything but its arguments and |state|. Extra calls
-     * (ctx->periodic false) must not advance rotations. The caller applies every decision
+     * 2 optimistic) for each of the |n| peers (sorted by id ascending). Must not depend on
+     * anything but its arguments and |state|. Extra calls (ctx->periodic false) must not
+     * advance rotations. The caller applies every decision
      * (|choked| at the next call reflects it). Never allocates. */
     void (*rechoke)(void *state, const bt_choke_ctx *ctx, const bt_choke_peer *peers, size_t n,
                     uint8_t *unchoke);
