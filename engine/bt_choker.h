@@ -36,6 +36,10 @@ enum bt_unchoke_kind {
                                   optimistic unchoke, a seed's round-robin turn */
 };
 
+/* Upload weights (bt_choke_ctx.weight): a connection's share of our upload relative to the
+ * others we upload to, in units of the default share; 0 means the default (equal) share. */
+#define BT_UPLOAD_WEIGHT_ONE 256u
+
 typedef struct bt_choke_ctx {
     bt_time_us now;
     uint64_t round;          /* periodic rechoke rounds before this one (0, 1, 2, ...) */
@@ -46,6 +50,11 @@ typedef struct bt_choke_ctx {
     uint32_t slots;          /* upload slots including optimistic (mainline max_uploads) */
     uint64_t upload_limit;   /* bytes/s, 0 = unlimited (for strategies that budget rates) */
     bt_pcg32 *rng;           /* the client's RNG */
+    uint32_t *weight;        /* optional output (may be NULL), |n| entries zeroed by the
+                                caller: a strategy that splits its upload unequally writes
+                                weight[i] for its unchoked peers (BT_UPLOAD_WEIGHT_ONE = the
+                                default share; 0 = default); the client passes the weights on
+                                to the host (BT_ACT_UPLOAD_WEIGHT), which may honour them */
 } bt_choke_ctx;
 
 typedef struct bt_choker_ops {
@@ -83,6 +92,10 @@ extern const bt_choker_ops bt_choker_rate_based;
 /* BitTyrant (Piatek et al., NSDI 2007): unchokes by estimated download/upload ratio d_p/u_p
  * within an upload budget (bt_choker_bittyrant.c). */
 extern const bt_choker_ops bt_choker_bittyrant;
+/* PropShare (Levin et al., "BitTorrent is an Auction", SIGCOMM 2008): unchokes everyone who
+ * gave us data in the last round with upload weights proportional to it, plus an optimistic
+ * unchoke with a reserved tenth (bt_choker_propshare.c). */
+extern const bt_choker_ops bt_choker_propshare;
 
 /* Finds a built-in strategy by name; NULL if none. */
 const bt_choker_ops *bt_choker_find(const char *name);

@@ -148,7 +148,7 @@ void bt_client_del(bt_client *c)
         bt_free(m, c->lent);
     bt_picker_del(c->picker);
     void *owned[] = {c->conns, c->conn_ids, c->peers, c->actions.a, c->choke_peers,
-                     c->choke_out, c->piece_hashes, c->client_name};
+                     c->choke_out, c->choke_weight, c->piece_hashes, c->client_name};
     for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
         if (owned[i] != NULL)
             bt_free(m, owned[i]);
@@ -477,6 +477,7 @@ int bt_conn_get_info(const bt_client *c, bt_conn_id id, bt_conn_info *out)
     out->down_total = cn->down_total;
     out->up_total = cn->up_total;
     out->unchoke_kind = cn->unchoke_kind;
+    out->upload_weight = cn->upload_weight;
     return 0;
 }
 

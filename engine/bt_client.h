@@ -91,6 +91,9 @@ typedef enum bt_action_type {
     BT_ACT_PIECE_DONE,     /* piece |piece| verified (|ok|) */
     BT_ACT_COMPLETE,       /* every piece is verified: now seeding */
     BT_ACT_BAN,            /* |addr| is banned (sent corrupt data) */
+    BT_ACT_UPLOAD_WEIGHT,  /* the choker gave |conn| upload weight |weight| (see
+                              BT_UPLOAD_WEIGHT_ONE; 0 = default equal share): a host that
+                              can shape its upload serves its connections in proportion */
 } bt_action_type;
 
 typedef struct bt_action {
@@ -102,6 +105,7 @@ typedef struct bt_action {
     const char *detail;      /* CLOSE: static text naming the violation, or NULL */
     bt_announce_req announce;
     uint32_t piece, begin, length;
+    uint32_t weight;         /* UPLOAD_WEIGHT */
     const uint8_t *data;     /* STORAGE_WRITE: valid until the next bt_* call on the client */
     /* CLOSE: how long we had the connection unchoked, in µs, up to the close, by
      * bt_unchoke_kind (see bt_conn_unchoke_time) */
@@ -200,6 +204,7 @@ typedef struct bt_conn_info {
     uint32_t pipeline;       /* current target depth of our pipeline */
     uint64_t down_rate, up_rate, down_total, up_total;
     uint8_t unchoke_kind;    /* bt_unchoke_kind of our current decision */
+    uint32_t upload_weight;  /* the choker's upload weight for it (0 = default) */
 } bt_conn_info;
 
 int bt_conn_get_info(const bt_client *c, bt_conn_id id, bt_conn_info *out);

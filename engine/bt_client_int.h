@@ -90,6 +90,7 @@ typedef struct bt_conn {
     uint8_t unchoke_kind;   /* bt_unchoke_kind of our current decision (NONE when choking) */
     bt_time_us unchoke_since; /* start of the current unchoke_kind interval */
     uint64_t unchoke_us[2]; /* closed intervals: [0] regular, [1] optimistic */
+    uint32_t upload_weight; /* the choker's weight (0 = default), last told to the host */
 } bt_conn;
 
 /* ---- peer records: every address we know of (candidates and connected) ---- */
@@ -151,6 +152,7 @@ struct bt_client {
     bt_client_stats stats;
     bt_choke_peer *choke_peers; /* scratch for rechoke */
     uint8_t *choke_out;
+    uint32_t *choke_weight;
     uint32_t choke_cap;
 };
 

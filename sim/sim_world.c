@@ -449,5 +449,6 @@ void sim_world_get_stats(const sim_world *w, sim_world_stats *out)
     out->tracker_local_sent = w->tracker_local_sent;
     out->tracker_max_list = w->tracker_max_list;
     out->peers = w->npeers;
+    out->weight_changes = w->weight_changes;
     memcpy(out->by_kind, w->ev_by_kind, sizeof(out->by_kind));
 }

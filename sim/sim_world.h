@@ -106,6 +106,7 @@ typedef struct sim_world_stats {
     uint64_t tracker_local_sent; /* ... of which in the requester's ISP */
     uint32_t tracker_max_list;   /* longest list sent */
     uint32_t peers;
+    uint64_t weight_changes;     /* upload weights the engines set (BT_ACT_UPLOAD_WEIGHT) */
     /* events by kind: [1..6] join, timer, leave, tracker, reply, sample;
      * [9..13] network accept, connected, deliver, writable, closed */
     uint64_t by_kind[16];

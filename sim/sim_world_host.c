@@ -1,13 +1,15 @@
 /* sim_world_host.c: the host side of each simulated peer: turns engine actions into network
  * operations (connect, close, writes from the engine's output queue) and network events into
  * engine calls (accept, connected, delivered bytes real or virtual, closed), plus storage
- * (real bytes or per-piece taint), payload accounting by class, and the unchoke time the
- * engines report, by class pair. */
+ * (real bytes or per-piece taint), upload weights, payload accounting by class, and the
+ * unchoke time the engines report, by class pair. */
 #include "sim_grow.h"
 #include "sim_world_int.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+_Static_assert(SIM_NET_WEIGHT_ONE == BT_UPLOAD_WEIGHT_ONE, "engine weights go to sim_net as is");
 
 /* ---- links: engine connection id <-> network connection id, per peer ---- */
 
@@ -335,6 +337,13 @@ static void handle_action(sim_world *w, uint32_t i, const bt_action *a)
     case BT_ACT_PIECE_DONE: on_piece_done(w, i, a); break;
     case BT_ACT_COMPLETE: on_complete(w, i); break;
     case BT_ACT_BAN: sim_world_trace(w, "ban", i, a->addr.ip[3]); break;
+    case BT_ACT_UPLOAD_WEIGHT: {
+        sim_conn_id nid;
+        w->weight_changes++;
+        if (sim_host_conn(w, i, a->conn, &nid) != NULL)
+            sim_net_set_weight(w->net, nid, p->host, a->weight);
+        break;
+    }
     default: break;
     }
 }

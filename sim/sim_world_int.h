@@ -77,6 +77,7 @@ struct sim_world {
     uint64_t payload_since_sample;
     uint32_t pending_joins, present, leechers, completed, joined;
     uint64_t announces;
+    uint64_t weight_changes;
     uint64_t tracker_replies, tracker_peers_sent, tracker_local_sent;
     uint32_t tracker_max_list;
     FILE *trace;

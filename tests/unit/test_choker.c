@@ -99,7 +99,7 @@ static void test_registry(void)
     size_t k = 0;
     for (; names[k] != NULL; k++)
         CU_ASSERT(bt_choker_find(names[k]) != NULL);
-    CU_ASSERT(k == 5); /* reference, freerider, altruist, rate_based, bittyrant */
+    CU_ASSERT(k == 6); /* reference, freerider, altruist, rate_based, bittyrant, propshare */
     CU_ASSERT_STRING_EQUAL(bt_choker_reference.name, "reference");
 }
 
