@@ -1,6 +1,7 @@
 /* cli/cmd_sim.c: `swarmlab sim SCENARIO`: loads a scenario, runs the discrete-event simulator
- * and writes peers.tsv, timeseries.tsv, summary.json, run.json and scenario.ini into the
- * output directory; shows a one-line progress display on a terminal. */
+ * and writes peers.tsv, timeseries.tsv, completion.tsv, matrix.tsv, summary.json, run.json
+ * and scenario.ini into the output directory; shows a one-line progress display on a
+ * terminal. */
 #include "cli.h"
 #include "sim_output.h"
 #include "sim_run.h"
@@ -33,11 +34,11 @@ static void sim_usage(FILE *out)
             "  -j, --jobs J         run up to J replications at once (same results as -j 1)\n"
             "  -q, --quiet          no progress display\n"
             "  -h, --help           this text\n\n"
-            "Outputs: peers.tsv, timeseries.tsv, summary.json, run.json (wall time, events/s,\n"
-            "peak memory: the only file that differs between runs of one seed), scenario.ini\n"
-            "(the scenario as resolved), fluid.tsv (the Qiu-Srikant fluid model's leechers and\n"
-            "seeds at the same times as timeseries.tsv; not for trace arrivals). Plot them with\n"
-            "'swarmlab plot DIR'.\n");
+            "Outputs: peers.tsv, timeseries.tsv, matrix.tsv (bytes and unchoke time by class\n"
+            "pair), summary.json, run.json (wall time, events/s, peak memory: the only file\n"
+            "that differs between runs of one seed), scenario.ini (the scenario as resolved),\n"
+            "fluid.tsv (the Qiu-Srikant fluid model's leechers and seeds at the same times as\n"
+            "timeseries.tsv; not for trace arrivals). Plot them with 'swarmlab plot DIR'.\n");
 }
 
 typedef struct sim_opts {
@@ -143,6 +144,8 @@ static int write_all(const sim_world *w, const sim_scenario *sc, const char *dir
     int rv = 0;
     snprintf(path, sizeof(path), "%s/peers.tsv", dir);
     rv |= sim_output_peers(w, path);
+    snprintf(path, sizeof(path), "%s/matrix.tsv", dir);
+    rv |= sim_output_matrix(w, path);
     snprintf(path, sizeof(path), "%s/timeseries.tsv", dir);
     rv |= sim_output_timeseries(w, path);
     snprintf(path, sizeof(path), "%s/completion.tsv", dir);
@@ -190,7 +193,8 @@ static void print_summary(const sim_world *w, const char *dir)
             printf("  %-12s %5u leechers, %u completed, mean download %.1f s\n",
                    c->classes[k].name, n, done, done ? sum / done : 0.0);
     }
-    printf("results: %s/{peers,timeseries,completion}.tsv, summary.json, run.json, scenario.ini\n", dir);
+    printf("results: %s/{peers,timeseries,completion,matrix}.tsv, summary.json, run.json, "
+           "scenario.ini\n", dir);
 }
 
 static int run(const sim_run_opts *o, sim_scenario *sc, const char *dir, int verbosity)

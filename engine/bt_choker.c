@@ -6,9 +6,9 @@
 
 static const bt_choker_ops *const builtins[] = {&bt_choker_reference, &bt_choker_freerider,
                                                 &bt_choker_altruist, &bt_choker_rate_based,
-                                                &bt_choker_bittyrant};
+                                                &bt_choker_bittyrant, &bt_choker_propshare};
 static const char *const names[] = {"reference", "freerider", "altruist", "rate_based",
-                                    "bittyrant", NULL};
+                                    "bittyrant", "propshare", NULL};
 
 const bt_choker_ops *bt_choker_find(const char *name)
 {

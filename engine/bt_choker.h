@@ -26,6 +26,20 @@ typedef struct bt_choke_peer {
     bool choking_us;        /* the peer chokes us */
 } bt_choke_peer;
 
+/* What rechoke writes for each peer (unchoke[i]). A strategy tells apart the unchokes its
+ * ranking earned from those it gives regardless of performance, so the host can measure how
+ * long each kind lasted (bt_conn_unchoke_time). */
+enum bt_unchoke_kind {
+    BT_UNCHOKE_NONE = 0,       /* choked */
+    BT_UNCHOKE_REGULAR = 1,    /* earned: tit-for-tat rank, seed ranking, d/u ratio, ... */
+    BT_UNCHOKE_OPTIMISTIC = 2, /* given regardless of rank to discover or rotate peers: the
+                                  optimistic unchoke, a seed's round-robin turn */
+};
+
+/* Upload weights (bt_choke_ctx.weight): a connection's share of our upload relative to the
+ * others we upload to, in units of the default share; 0 means the default (equal) share. */
+#define BT_UPLOAD_WEIGHT_ONE 256u
+
 typedef struct bt_choke_ctx {
     bt_time_us now;
     uint64_t round;          /* periodic rechoke rounds before this one (0, 1, 2, ...) */
@@ -36,6 +50,11 @@ typedef struct bt_choke_ctx {
     uint32_t slots;          /* upload slots including optimistic (mainline max_uploads) */
     uint64_t upload_limit;   /* bytes/s, 0 = unlimited (for strategies that budget rates) */
     bt_pcg32 *rng;           /* the client's RNG */
+    uint32_t *weight;        /* optional output (may be NULL), |n| entries zeroed by the
+                                caller: a strategy that splits its upload unequally writes
+                                weight[i] for its unchoked peers (BT_UPLOAD_WEIGHT_ONE = the
+                                default share; 0 = default); the client passes the weights on
+                                to the host (BT_ACT_UPLOAD_WEIGHT), which may honour them */
 } bt_choke_ctx;
 
 typedef struct bt_choker_ops {
@@ -48,9 +67,10 @@ typedef struct bt_choker_ops {
      * BT_ERR_EXISTS (id already added); removing an unknown id is a no-op. */
     int (*peer_added)(void *state, bt_conn_id id, bt_pcg32 *rng, const bt_mem *mem);
     void (*peer_removed)(void *state, bt_conn_id id);
-    /* Decides who is unchoked: writes unchoke[i] = 1 or 0 for each of the |n| peers (sorted by
-     * id ascending). Must not depend on anything but its arguments and |state|. Extra calls
-     * (ctx->periodic false) must not advance rotations. The caller applies every decision
+    /* Decides who is unchoked: writes unchoke[i] = a bt_unchoke_kind (0 choked, 1 regular,
+     * 2 optimistic) for each of the |n| peers (sorted by id ascending). Must not depend on
+     * anything but its arguments and |state|. Extra calls (ctx->periodic false) must not
+     * advance rotations. The caller applies every decision
      * (|choked| at the next call reflects it). Never allocates. */
     void (*rechoke)(void *state, const bt_choke_ctx *ctx, const bt_choke_peer *peers, size_t n,
                     uint8_t *unchoke);
@@ -72,6 +92,10 @@ extern const bt_choker_ops bt_choker_rate_based;
 /* BitTyrant (Piatek et al., NSDI 2007): unchokes by estimated download/upload ratio d_p/u_p
  * within an upload budget (bt_choker_bittyrant.c). */
 extern const bt_choker_ops bt_choker_bittyrant;
+/* PropShare (Levin et al., "BitTorrent is an Auction", SIGCOMM 2008): unchokes everyone who
+ * gave us data in the last round with upload weights proportional to it, plus an optimistic
+ * unchoke with a reserved tenth (bt_choker_propshare.c). */
+extern const bt_choker_ops bt_choker_propshare;
 
 /* Finds a built-in strategy by name; NULL if none. */
 const bt_choker_ops *bt_choker_find(const char *name);

@@ -1,7 +1,8 @@
 /* bt_choker_altruist.c: the `altruist` choker, which unchokes every interested peer that is
  * not a seed, with no tit-for-tat (the "altruistic" peers of Legout et al., "Clustering and
  * sharing incentives in BitTorrent systems", SIGMETRICS 2007). Never does I/O.
- * State: the sorted set of added connection ids (only added connections are unchoked). */
+ * State: the sorted set of added connection ids (only added connections are unchoked).
+ * Every unchoke is BT_UNCHOKE_REGULAR: unchoking all is this strategy's rule, not a probe. */
 #include "bt_choker.h"
 
 #include "bt_idset.h"
@@ -49,7 +50,9 @@ static void alt_rechoke(void *state, const bt_choke_ctx *ctx, const bt_choke_pee
     const alt_state *s = state;
     (void)ctx;
     for (size_t i = 0; i < n; i++)
-        unchoke[i] = peers[i].interested && !peers[i].is_seed && bt_idset_has(&s->set, peers[i].id);
+        unchoke[i] = peers[i].interested && !peers[i].is_seed && bt_idset_has(&s->set, peers[i].id)
+                         ? BT_UNCHOKE_REGULAR
+                         : BT_UNCHOKE_NONE;
 }
 
 const bt_choker_ops bt_choker_altruist = {

@@ -21,7 +21,9 @@
  * Extra calls (ctx->periodic false) update nothing and keep the last periodic set among the
  * peers still present. Seeding (no reciprocation to earn): the interested non-seed peers
  * with the highest up_rate get SEED_SLOTS unchokes, recomputed at every call.
- * Only added peers are unchoked. Integer arithmetic except the d/u comparisons (double). */
+ * Only added peers are unchoked. Integer arithmetic except the d/u comparisons (double).
+ * Every unchoke is BT_UNCHOKE_REGULAR: BitTyrant has no optimistic unchoke (new peers are
+ * tried through their default estimates), and its seed mode ranks by rate. */
 #include "bt_choker.h"
 
 #include "bt_mem.h"
@@ -37,6 +39,7 @@
 #define U_MIN 1u                  /* u_p never reaches 0 (it divides d_p) */
 #define U_MAX ((uint64_t)1 << 48) /* u_p stops growing (no overflow) */
 #define SEED_SLOTS 4u
+#define NO_FIT 0xffu /* scratch mark in unchoke[]: looked at, does not fit (never returned) */
 
 typedef struct tyrant_peer {
     bt_conn_id id;
@@ -191,7 +194,7 @@ static void leech_decide(tyrant_state *s, const bt_choke_peer *peers, size_t n, 
         }
         if (best == n)
             return;
-        unchoke[best] = tb->u <= left ? 1 : 2; /* 2: looked at, does not fit */
+        unchoke[best] = tb->u <= left ? BT_UNCHOKE_REGULAR : NO_FIT;
         if (tb->u <= left)
             left -= tb->u;
     }
@@ -211,7 +214,7 @@ static void seed_decide(tyrant_state *s, const bt_choke_peer *peers, size_t n, u
         }
         if (best == n)
             return;
-        unchoke[best] = 1;
+        unchoke[best] = BT_UNCHOKE_REGULAR;
     }
 }
 
@@ -225,7 +228,7 @@ static void ty_rechoke(void *state, const bt_choke_ctx *ctx, const bt_choke_peer
     } else if (!ctx->periodic) {
         for (size_t i = 0; i < n; i++) {
             const tyrant_peer *t = lookup(s, peers[i].id);
-            unchoke[i] = t != NULL && t->unchoked;
+            unchoke[i] = t != NULL && t->unchoked ? BT_UNCHOKE_REGULAR : BT_UNCHOKE_NONE;
         }
         return;
     } else {
@@ -236,7 +239,7 @@ static void ty_rechoke(void *state, const bt_choke_ctx *ctx, const bt_choke_peer
     for (uint32_t j = 0; j < s->n; j++)
         s->p[j].unchoked = false;
     for (size_t i = 0; i < n; i++) {
-        unchoke[i] = unchoke[i] == 1;
+        unchoke[i] = unchoke[i] == BT_UNCHOKE_REGULAR ? BT_UNCHOKE_REGULAR : BT_UNCHOKE_NONE;
         tyrant_peer *t = lookup(s, peers[i].id);
         if (t != NULL)
             t->unchoked = unchoke[i];

@@ -16,7 +16,8 @@
  * current one has left or lost interest, a new one is drawn uniformly with ctx->rng among
  * the interested candidates we choke (|choked| at the call). Simplified from libtorrent,
  * which picks the longest-waiting peers and max(1, slots/5) of them. Extra calls
- * (ctx->periodic false) never draw: a lost optimistic stays empty until the next round. */
+ * (ctx->periodic false) never draw: a lost optimistic stays empty until the next round.
+ * Kinds: the optimistic peer is BT_UNCHOKE_OPTIMISTIC, the rate-ranked slots REGULAR. */
 #include "bt_choker.h"
 
 #include "bt_idset.h"
@@ -134,7 +135,7 @@ static void rb_rechoke(void *state, const bt_choke_ctx *ctx, const bt_choke_peer
         opt = find_opt(s, ctx, peers, n);
     }
     if (opt < n)
-        unchoke[opt] = 1;
+        unchoke[opt] = BT_UNCHOKE_OPTIMISTIC;
     size_t slots = count_slots(s, ctx, peers, n);
     /* selection of the best |slots| by repeated maximum; unchoke[] marks the chosen */
     for (size_t k = 0; k < slots; k++) {
@@ -147,7 +148,7 @@ static void rb_rechoke(void *state, const bt_choke_ctx *ctx, const bt_choke_peer
         }
         if (best == n)
             break;
-        unchoke[best] = 1;
+        unchoke[best] = BT_UNCHOKE_REGULAR;
     }
 }
 

@@ -34,6 +34,10 @@
  *   unchoked non-kept ones met first); uninterested peers are choked; then the list is
  *   rotated to start after the last peer given a remaining slot (round robin).
  *   With 4 slots: 3 kept + 1 new in two rounds of three, 4 kept in the third.
+ * Kinds (bt_unchoke_kind): leeching, the slots-1 regular peers are REGULAR and everything the
+ * walk of step 3 unchokes is OPTIMISTIC; seeding, every unchoke is a round-robin turn that
+ * ranking then keeps: a peer is OPTIMISTIC during the round (ctx->round, extra calls included)
+ * in which we unchoked it and REGULAR while it is kept after that.
  * Extra calls (ctx->periodic false: a join, leave or interest change) never rotate and make
  * no forced seed unchokes, like mainline's event-driven _rechoke / _rechoke_seed(False); they
  * count as part of the last periodic round (ctx->round - 1). The caller is assumed to apply
@@ -261,9 +265,9 @@ static void leech_decide(ref_state *s, const bt_choke_ctx *ctx, const bt_choke_p
         if (x == NONE)
             continue;
         if (s->keep[i]) {
-            unchoke[x] = 1;
+            unchoke[x] = BT_UNCHOKE_REGULAR;
         } else if (count > 0) {
-            unchoke[x] = 1;
+            unchoke[x] = BT_UNCHOKE_OPTIMISTIC;
             count -= peers[x].interested;
         }
     }
@@ -317,9 +321,9 @@ static uint32_t seed_decide(ref_state *s, const bt_choke_ctx *ctx, uint64_t cur,
         if (x == NONE)
             continue;
         if (s->keep[i]) {
-            unchoke[x] = 1;
+            unchoke[x] = BT_UNCHOKE_REGULAR; /* the kind is set by ref_rechoke */
         } else if (seed_interested(&peers[x]) && nonpref > 0) {
-            unchoke[x] = 1; /* a new unchoke, or an unchoked peer keeps its slot */
+            unchoke[x] = BT_UNCHOKE_REGULAR; /* a new unchoke, or an unchoked peer keeps its slot */
             if (--nonpref == 0)
                 last = i;
         }
@@ -347,8 +351,13 @@ static void ref_rechoke(void *state, const bt_choke_ctx *ctx, const bt_choke_pee
     }
     for (uint32_t i = 0; i < s->n; i++) {
         uint32_t x = s->idx[i];
-        if (x != NONE && unchoke[x] && peers[x].choked)
+        if (x == NONE || !unchoke[x])
+            continue;
+        if (peers[x].choked)
             s->list[i].unchoke_round = cur;
+        if (ctx->seeding) /* a round-robin turn is optimistic for the round it began */
+            unchoke[x] = s->list[i].unchoke_round == cur ? BT_UNCHOKE_OPTIMISTIC
+                                                          : BT_UNCHOKE_REGULAR;
     }
     rotate(s, rot);
 }

@@ -148,7 +148,7 @@ void bt_client_del(bt_client *c)
         bt_free(m, c->lent);
     bt_picker_del(c->picker);
     void *owned[] = {c->conns, c->conn_ids, c->peers, c->actions.a, c->choke_peers,
-                     c->choke_out, c->piece_hashes, c->client_name};
+                     c->choke_out, c->choke_weight, c->piece_hashes, c->client_name};
     for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
         if (owned[i] != NULL)
             bt_free(m, owned[i]);
@@ -476,5 +476,21 @@ int bt_conn_get_info(const bt_client *c, bt_conn_id id, bt_conn_info *out)
     out->requests_in = cn->nreqs_in;
     out->down_total = cn->down_total;
     out->up_total = cn->up_total;
+    out->unchoke_kind = cn->unchoke_kind;
+    out->upload_weight = cn->upload_weight;
+    return 0;
+}
+
+int bt_conn_unchoke_time(const bt_client *c, bt_conn_id id, bt_time_us now,
+                         uint64_t *regular_us, uint64_t *optimistic_us)
+{
+    const bt_conn *cn = bt_client_find_conn(c, id);
+    if (cn == NULL)
+        return BT_ERR_NOTFOUND;
+    uint64_t t[2] = {cn->unchoke_us[0], cn->unchoke_us[1]};
+    if (cn->unchoke_kind != BT_UNCHOKE_NONE && now > cn->unchoke_since)
+        t[cn->unchoke_kind == BT_UNCHOKE_OPTIMISTIC] += now - cn->unchoke_since;
+    *regular_us = t[0];
+    *optimistic_us = t[1];
     return 0;
 }

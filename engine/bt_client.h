@@ -91,6 +91,9 @@ typedef enum bt_action_type {
     BT_ACT_PIECE_DONE,     /* piece |piece| verified (|ok|) */
     BT_ACT_COMPLETE,       /* every piece is verified: now seeding */
     BT_ACT_BAN,            /* |addr| is banned (sent corrupt data) */
+    BT_ACT_UPLOAD_WEIGHT,  /* the choker gave |conn| upload weight |weight| (see
+                              BT_UPLOAD_WEIGHT_ONE; 0 = default equal share): a host that
+                              can shape its upload serves its connections in proportion */
 } bt_action_type;
 
 typedef struct bt_action {
@@ -102,7 +105,11 @@ typedef struct bt_action {
     const char *detail;      /* CLOSE: static text naming the violation, or NULL */
     bt_announce_req announce;
     uint32_t piece, begin, length;
+    uint32_t weight;         /* UPLOAD_WEIGHT */
     const uint8_t *data;     /* STORAGE_WRITE: valid until the next bt_* call on the client */
+    /* CLOSE: how long we had the connection unchoked, in µs, up to the close, by
+     * bt_unchoke_kind (see bt_conn_unchoke_time) */
+    uint64_t unchoked_regular_us, unchoked_optimistic_us;
 } bt_action;
 
 /* One segment of output. Either engine-owned bytes (|data|, |len|; valid until the next bt_*
@@ -196,8 +203,18 @@ typedef struct bt_conn_info {
     uint32_t requests_in;    /* the peer's requests queued on us */
     uint32_t pipeline;       /* current target depth of our pipeline */
     uint64_t down_rate, up_rate, down_total, up_total;
+    uint8_t unchoke_kind;    /* bt_unchoke_kind of our current decision */
+    uint32_t upload_weight;  /* the choker's upload weight for it (0 = default) */
 } bt_conn_info;
 
 int bt_conn_get_info(const bt_client *c, bt_conn_id id, bt_conn_info *out);
+
+/* How long we have had connection |id| unchoked, in µs, by the kind the choker gave
+ * (BT_UNCHOKE_REGULAR / BT_UNCHOKE_OPTIMISTIC), the current interval counted up to |now|
+ * (>= the time of the last call). A connection the engine closes reports its final totals
+ * in its CLOSE action instead; a host closing one itself (bt_conn_closed) or deleting the
+ * client asks here first. Returns 0 or BT_ERR_NOTFOUND. */
+int bt_conn_unchoke_time(const bt_client *c, bt_conn_id id, bt_time_us now,
+                         uint64_t *regular_us, uint64_t *optimistic_us);
 
 #endif

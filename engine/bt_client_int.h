@@ -87,6 +87,10 @@ typedef struct bt_conn {
     bt_rate down, up;
     uint64_t down_total, up_total;
     bt_time_us created_at, connected_at, last_recv, last_send, last_block, unchoked_at;
+    uint8_t unchoke_kind;   /* bt_unchoke_kind of our current decision (NONE when choking) */
+    bt_time_us unchoke_since; /* start of the current unchoke_kind interval */
+    uint64_t unchoke_us[2]; /* closed intervals: [0] regular, [1] optimistic */
+    uint32_t upload_weight; /* the choker's weight (0 = default), last told to the host */
 } bt_conn;
 
 /* ---- peer records: every address we know of (candidates and connected) ---- */
@@ -150,6 +154,7 @@ struct bt_client {
     bt_client_stats stats;
     bt_choke_peer *choke_peers; /* scratch for rechoke */
     uint8_t *choke_out;
+    uint32_t *choke_weight;
     uint32_t choke_cap;
 };
 
@@ -163,6 +168,8 @@ void bt_client_close_conn(bt_client *c, bt_conn *cn, bt_close_reason why, const 
                           bt_time_us now);
 int bt_client_fail(bt_client *c, int err); /* records a fatal error; returns it */
 void bt_client_rechoke(bt_client *c, bt_time_us now, bool periodic);
+/* Closes the connection's current unchoke interval at |now| and starts one of |kind|. */
+void bt_client_unchoke_account(bt_conn *cn, uint8_t kind, bt_time_us now);
 int bt_client_connect_more(bt_client *c, bt_time_us now);
 
 /* bt_conn.c */

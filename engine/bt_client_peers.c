@@ -175,9 +175,9 @@ static int add_peers(bt_client *c, const bt_addr *peers, size_t n, bt_time_us no
 void bt_client_close_conn(bt_client *c, bt_conn *cn, bt_close_reason why, const char *detail,
                           bt_time_us now)
 {
-    (void)now;
     if (cn->state == BT_CS_DEAD)
         return;
+    bt_client_unchoke_account(cn, BT_UNCHOKE_NONE, now);
     bool was_active = cn->state == BT_CS_ACTIVE;
     bt_conn_release_requests(c, cn, false);
     if (cn->counted_seed)
@@ -200,7 +200,9 @@ void bt_client_close_conn(bt_client *c, bt_conn *cn, bt_close_reason why, const 
         c->rechoke_soon = true;
     if (why != BT_CLOSE_NONE) {
         bt_action a = {.type = BT_ACT_CLOSE, .conn = cn->id, .reason = (uint8_t)why,
-                       .detail = detail, .addr = p->addr};
+                       .detail = detail, .addr = p->addr,
+                       .unchoked_regular_us = cn->unchoke_us[0],
+                       .unchoked_optimistic_us = cn->unchoke_us[1]};
         bt_client_push_action(c, &a);
     }
 }

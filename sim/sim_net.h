@@ -9,7 +9,8 @@
  * (A.latency + B.latency, plus both ISPs' latencies when i != j) is added once, after the
  * last link. The uplink takes a chunk of min(chunk_bytes, buffered, window room) from the
  * send buffer of one of its flows (one direction of a connection); every link serves its
- * flows by deficit round robin (quantum chunk_bytes), FIFO within a flow. Back-pressure is
+ * flows by deficit round robin (quantum chunk_bytes; at the uplink, scaled by the flow's
+ * weight, see sim_net_set_weight), FIFO within a flow. Back-pressure is
  * hop by hop: a link passes a flow's chunk on only while the flow has fewer than 4 chunks
  * queued at (or on the way to) its next link, so a flow held back downstream (a receiver's
  * downlink or a transit link saturated by others) drops out of the upstream round robin,
@@ -116,6 +117,14 @@ void sim_net_host_down(sim_net *n, sim_host_id host, bt_time_us now);
  * uplink was idle). */
 uint64_t sim_net_write(sim_net *n, sim_conn_id conn, sim_host_id host, uint64_t bytes,
                        bt_time_us now);
+/* Upload weight of |host|'s direction of |conn|: its uplink serves its flows by deficit
+ * round robin with a quantum of chunk_bytes * weight / SIM_NET_WEIGHT_ONE (0 = the default,
+ * chunk_bytes; weights are clamped to [SIM_NET_WEIGHT_ONE / 64, 256 * SIM_NET_WEIGHT_ONE]),
+ * so backlogged flows of one sender share its uplink in proportion to their weights. Takes
+ * effect from the flow's next turn. A closed connection ignores it. Other links are
+ * unweighted. */
+#define SIM_NET_WEIGHT_ONE 256u
+void sim_net_set_weight(sim_net *n, sim_conn_id conn, sim_host_id host, uint32_t weight);
 /* Free space in |host|'s send buffer on |conn| (0 if closed). */
 uint64_t sim_net_writable(const sim_net *n, sim_conn_id conn, sim_host_id host);
 

@@ -178,6 +178,22 @@ uint64_t sim_net_write(sim_net *n, sim_conn_id conn, sim_host_id host, uint64_t 
     return acc;
 }
 
+void sim_net_set_weight(sim_net *n, sim_conn_id conn, sim_host_id host, uint32_t weight)
+{
+    assert(conn < n->nconns);
+    net_conn *c = &n->conns[conn];
+    if ((c->flags & CONN_DEAD) || c->pair == SIM_NONE)
+        return;
+    uint64_t w = weight;
+    if (w != 0 && w < SIM_NET_WEIGHT_ONE / 64)
+        w = SIM_NET_WEIGHT_ONE / 64;
+    if (w > 256 * SIM_NET_WEIGHT_ONE)
+        w = 256 * SIM_NET_WEIGHT_ONE;
+    net_flow *f = net_flow_at(n, c->pair * 2 + (uint32_t)end_of(c, host));
+    uint64_t q = (uint64_t)n->cfg.chunk_bytes * w / SIM_NET_WEIGHT_ONE;
+    f->quantum = (uint32_t)(q > UINT32_MAX / 4 ? UINT32_MAX / 4 : w != 0 && q == 0 ? 1 : q);
+}
+
 uint64_t sim_net_writable(const sim_net *n, sim_conn_id conn, sim_host_id host)
 {
     assert(conn < n->nconns);

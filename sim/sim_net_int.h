@@ -78,6 +78,7 @@ typedef struct net_flow {
     uint8_t pend[ST_N];       /* chunks queued at stage k or on their way to it (k >= 1) */
     uint8_t listed;           /* bit k: in the list of its stage-k link */
     uint8_t want_writable;
+    uint32_t quantum;         /* uplink DRR quantum (sim_net_set_weight); 0 = chunk_bytes */
 } net_flow;
 
 typedef struct net_pair {

@@ -102,6 +102,12 @@ static uint32_t fifo_pop(sim_net *n, uint32_t *tail)
 
 /* ---- round robin lists ---- */
 
+/* A flow's DRR quantum at stage |k|: chunk_bytes, or its weighted one at the uplink. */
+static inline uint32_t quantum(const sim_net *n, const net_flow *f, int k)
+{
+    return k == ST_UP && f->quantum != 0 ? f->quantum : n->cfg.chunk_bytes;
+}
+
 static void list_append(sim_net *n, net_link *l, uint32_t fi)
 {
     net_flow *f = net_flow_at(n, fi);
@@ -113,7 +119,7 @@ static void list_append(sim_net *n, net_link *l, uint32_t fi)
         net_flow_at(n, l->tail)->next[k] = fi;
     l->tail = fi;
     f->listed |= (uint8_t)(1u << k);
-    f->deficit[k] += n->cfg.chunk_bytes; /* the quantum for its next turn */
+    f->deficit[k] += quantum(n, f, k); /* the quantum for its next turn */
 }
 
 /* Removes the head flow; frees the pair if the connection is dead and nothing lists it. */
@@ -143,7 +149,7 @@ static void list_rotate(sim_net *n, net_link *l)
     net_flow *f = net_flow_at(n, fi);
     int k = l->stage;
     if (l->head == l->tail) {
-        f->deficit[k] += n->cfg.chunk_bytes;
+        f->deficit[k] += quantum(n, f, k);
         return;
     }
     l->head = f->next[k];

@@ -1,6 +1,7 @@
-/* sim_output.c: result files of a simulation run: TSV tables a person can plot and JSON
- * summaries (jansson) a program can read. Everything but run.json is a pure function of the
- * world, so two runs of one seed give byte-identical files. */
+/* sim_output.c: result files of a simulation run: TSV tables a person can plot (peers,
+ * time series, completion CDF, class matrix) and JSON summaries (jansson) a program can
+ * read. Everything but run.json is a pure function of the world, so two runs of one seed
+ * give byte-identical files. */
 #include "sim_output.h"
 #include "sim_fluid.h"
 
@@ -59,7 +60,7 @@ int sim_output_peers(const sim_world *w, const char *path)
                "leave\tdownload_s\tbytes_up\tbytes_down\thash_failures");
     for (uint32_t k = 0; k < c->nclasses; k++)
         fprintf(f, "\tup_to_%s\tdown_from_%s", c->classes[k].name, c->classes[k].name);
-    fputc('\n', f);
+    fputs("\tbytes_up_leeching\n", f);
     for (uint32_t i = 0; i < sim_world_npeers(w); i++) {
         const sim_peer_result *p = sim_world_peer(w, i);
         double dl = p->completed != BT_TIME_NEVER && p->joined != BT_TIME_NEVER &&
@@ -75,7 +76,7 @@ int sim_output_peers(const sim_world *w, const char *path)
         for (uint32_t k = 0; k < c->nclasses; k++)
             fprintf(f, "\t%llu\t%llu", (unsigned long long)p->up_to_class[k],
                     (unsigned long long)p->down_from_class[k]);
-        fputc('\n', f);
+        fprintf(f, "\t%llu\n", (unsigned long long)p->bytes_up_leeching);
     }
     return close_out(f, path);
 }
@@ -205,6 +206,42 @@ static json_t *fluid_json(const sim_scenario *sc)
     return o;
 }
 
+int sim_output_matrix(const sim_world *w, const char *path)
+{
+    const sim_world_config *c = sim_world_config_get(w);
+    size_t nc = c->nclasses;
+    sim_matrix_cell *m = malloc(nc * nc * sizeof(*m));
+    FILE *f = m != NULL ? open_out(path) : NULL;
+    if (f == NULL) {
+        if (m == NULL)
+            fprintf(stderr, "swarmlab sim: out of memory writing %s\n", path);
+        free(m);
+        return -1;
+    }
+    sim_world_matrix(w, m);
+    fprintf(f, "# from_class\tto_class\tbytes\tregular_unchoke_s\toptimistic_unchoke_s\n");
+    for (size_t a = 0; a < nc; a++) {
+        for (size_t b = 0; b < nc; b++) {
+            const sim_matrix_cell *x = &m[a * nc + b];
+            fprintf(f, "%s\t%s\t%llu\t%.6f\t%.6f\n", c->classes[a].name, c->classes[b].name,
+                    (unsigned long long)x->bytes, (double)x->regular_unchoke_us / 1e6,
+                    (double)x->optimistic_unchoke_us / 1e6);
+        }
+    }
+    free(m);
+    return close_out(f, path);
+}
+
+double sim_jain_index(const double *x, size_t n)
+{
+    double sum = 0, sq = 0;
+    for (size_t i = 0; i < n; i++) {
+        sum += x[i];
+        sq += x[i] * x[i];
+    }
+    return n > 0 && sq > 0 ? sum * sum / ((double)n * sq) : -1.0;
+}
+
 /* The |q| quantile (0..1) of sorted values, nearest rank. */
 static double quantile(const uint64_t *v, size_t n, double q)
 {
@@ -219,7 +256,19 @@ typedef struct class_acc {
     double up_capacity_bytes; /* up_Bps * time present */
     uint64_t *times;
     size_t ntimes;
+    double *rate, *ratio; /* completed leechers: download rate; its ratio to the upload rate */
+    size_t nrate, nratio;
 } class_acc;
+
+/* Fairness inputs of one completed leecher (download time |t| us): its download rate
+ * file_size / t, and that over its upload rate while leeching, bytes_up_leeching / t, which
+ * is file_size / bytes_up_leeching (only when it uploaded something). */
+static void fairness_add(class_acc *a, const sim_peer_result *p, uint64_t file_size, bt_time_us t)
+{
+    a->rate[a->nrate++] = (double)file_size * 1e6 / (double)(t ? t : 1);
+    if (p->bytes_up_leeching > 0)
+        a->ratio[a->nratio++] = (double)file_size / (double)p->bytes_up_leeching;
+}
 
 static void accumulate(const sim_world *w, class_acc *acc, bt_time_us end)
 {
@@ -237,8 +286,27 @@ static void accumulate(const sim_world *w, class_acc *acc, bt_time_us end)
         if (p->completed != BT_TIME_NEVER && !c->classes[p->cls].seed_role) {
             a->completed++;
             a->times[a->ntimes++] = p->completed - p->joined;
+            fairness_add(a, p, c->file_size, p->completed - p->joined);
+            fairness_add(&acc[c->nclasses], p, c->file_size, p->completed - p->joined);
         }
     }
+}
+
+static json_t *jain_json(const double *x, size_t n)
+{
+    double j = sim_jain_index(x, n);
+    return j >= 0 ? json_real(j) : json_null();
+}
+
+/* Jain's indices of one class (or, for the "fairness" object, of every completed leecher). */
+static json_t *fairness_json(const class_acc *a)
+{
+    json_t *o = json_object();
+    json_object_set_new(o, "jain_download_rate", jain_json(a->rate, a->nrate));
+    json_object_set_new(o, "jain_download_upload_ratio", jain_json(a->ratio, a->nratio));
+    json_object_set_new(o, "rate_peers", json_integer((json_int_t)a->nrate));
+    json_object_set_new(o, "ratio_peers", json_integer((json_int_t)a->nratio));
+    return o;
 }
 
 static json_t *class_json(const class_acc *a, bool seed_role, uint64_t *tmp)
@@ -265,6 +333,7 @@ static json_t *class_json(const class_acc *a, bool seed_role, uint64_t *tmp)
                         json_real(a->up_capacity_bytes > 0
                                       ? (double)a->bytes_up / a->up_capacity_bytes
                                       : 0));
+    json_object_set_new(o, "fairness", fairness_json(a));
     return o;
 }
 
@@ -274,12 +343,16 @@ int sim_output_summary(const sim_world *w, const sim_run_info *ri, const char *p
     sim_world_stats st;
     sim_world_get_stats(w, &st);
     uint32_t n = sim_world_npeers(w);
-    class_acc *acc = calloc(c->nclasses, sizeof(*acc));
+    class_acc *acc = calloc(c->nclasses + 1, sizeof(*acc)); /* + 1: every class */
     uint64_t *tmp = malloc((n ? n : 1) * sizeof(uint64_t));
     int rv = acc != NULL && tmp != NULL ? 0 : -1;
-    for (uint32_t k = 0; rv == 0 && k < c->nclasses; k++)
-        if ((acc[k].times = malloc((n ? n : 1) * sizeof(uint64_t))) == NULL)
+    for (uint32_t k = 0; rv == 0 && k <= c->nclasses; k++) {
+        acc[k].times = malloc((n ? n : 1) * sizeof(uint64_t));
+        acc[k].rate = malloc((n ? n : 1) * sizeof(double));
+        acc[k].ratio = malloc((n ? n : 1) * sizeof(double));
+        if (acc[k].times == NULL || acc[k].rate == NULL || acc[k].ratio == NULL)
             rv = -1;
+    }
     json_t *root = json_object(), *classes = json_object();
     if (rv == 0) {
         accumulate(w, acc, st.end_time);
@@ -298,6 +371,7 @@ int sim_output_summary(const sim_world *w, const sim_run_info *ri, const char *p
         json_t *fl = fluid_json(ri->scenario);
         if (fl != NULL)
             json_object_set_new(root, "fluid", fl);
+        json_object_set_new(root, "fairness", fairness_json(&acc[c->nclasses]));
         if (json_dump_file(root, path, JSON_INDENT(2) | JSON_SORT_KEYS) != 0) {
             fprintf(stderr, "swarmlab sim: %s: cannot write\n", path);
             rv = -1;
@@ -307,8 +381,11 @@ int sim_output_summary(const sim_world *w, const sim_run_info *ri, const char *p
     }
     json_decref(classes);
     json_decref(root);
-    for (uint32_t k = 0; acc != NULL && k < c->nclasses; k++)
+    for (uint32_t k = 0; acc != NULL && k <= c->nclasses; k++) {
         free(acc[k].times);
+        free(acc[k].rate);
+        free(acc[k].ratio);
+    }
     free(acc);
     free(tmp);
     return rv;

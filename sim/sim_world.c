@@ -78,7 +78,8 @@ int sim_world_new(sim_world **out, const sim_world_config *cfg)
         return BT_ERR_NOMEM;
     w->cfg = *cfg;
     sim_evq_init(&w->q);
-    int rv = sim_net_new(&w->net, &cfg->net);
+    w->unchoke_us = calloc((size_t)cfg->nclasses * cfg->nclasses * 2, sizeof(uint64_t));
+    int rv = w->unchoke_us != NULL ? sim_net_new(&w->net, &cfg->net) : BT_ERR_NOMEM;
     if (rv == 0)
         rv = make_torrent(w);
     if (rv == 0 && (w->rng_tracker = sim_rng_new(cfg->seed, "tracker", 0)) == NULL)
@@ -129,6 +130,7 @@ void sim_world_del(sim_world *w)
     free(w->tracker);
     free(w->avail);
     free(w->samples);
+    free(w->unchoke_us);
     free(w->hashes);
     free(w->content);
     free(w);
@@ -306,6 +308,7 @@ void sim_world_leave(sim_world *w, uint32_t i, int kind)
         sim_host_drain(w, i);
     }
     sim_net_host_down(w->net, p->host, w->now);
+    sim_host_close_out_links(w, i);
     sim_host_forget_links(w, i);
     if (crash)
         sim_world_trace(w, "crash", i, 0);
@@ -446,5 +449,6 @@ void sim_world_get_stats(const sim_world *w, sim_world_stats *out)
     out->tracker_local_sent = w->tracker_local_sent;
     out->tracker_max_list = w->tracker_max_list;
     out->peers = w->npeers;
+    out->weight_changes = w->weight_changes;
     memcpy(out->by_kind, w->ev_by_kind, sizeof(out->by_kind));
 }

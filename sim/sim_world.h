@@ -83,6 +83,7 @@ typedef struct sim_peer_result {
     bool crash_planned, abort_planned, corrupt;
     uint8_t leave_kind;        /* 0 still there, 1 graceful, 2 abort, 3 crash */
     uint64_t bytes_up, bytes_down;     /* payload */
+    uint64_t bytes_up_leeching;        /* payload sent before completing (all if it did not) */
     uint64_t *up_to_class, *down_from_class; /* payload by the other end's class */
     uint32_t hash_failures;
 } sim_peer_result;
@@ -105,10 +106,22 @@ typedef struct sim_world_stats {
     uint64_t tracker_local_sent; /* ... of which in the requester's ISP */
     uint32_t tracker_max_list;   /* longest list sent */
     uint32_t peers;
+    uint64_t weight_changes;     /* upload weights the engines set (BT_ACT_UPLOAD_WEIGHT) */
     /* events by kind: [1..6] join, timer, leave, tracker, reply, sample;
      * [9..13] network accept, connected, deliver, writable, closed */
     uint64_t by_kind[16];
 } sim_world_stats;
+
+/* One ordered pair of classes: what class |from|'s peers gave class |to|'s peers. */
+typedef struct sim_matrix_cell {
+    uint64_t bytes;                 /* payload bytes delivered */
+    uint64_t regular_unchoke_us;    /* connection-time a |from| peer had a |to| peer unchoked */
+    uint64_t optimistic_unchoke_us; /* ... as an optimistic unchoke (bt_unchoke_kind) */
+} sim_matrix_cell;
+
+/* Fills out[from * nclasses + to] (nclasses^2 cells) for every ordered pair of classes;
+ * the unchoke time of connections still open is counted up to the world's current time. */
+void sim_world_matrix(const sim_world *w, sim_matrix_cell *out);
 
 uint32_t sim_world_npeers(const sim_world *w);
 const sim_peer_result *sim_world_peer(const sim_world *w, uint32_t i);

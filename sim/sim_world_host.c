@@ -1,12 +1,15 @@
 /* sim_world_host.c: the host side of each simulated peer: turns engine actions into network
  * operations (connect, close, writes from the engine's output queue) and network events into
  * engine calls (accept, connected, delivered bytes real or virtual, closed), plus storage
- * (real bytes or per-piece taint) and payload accounting by class. */
+ * (real bytes or per-piece taint), upload weights, payload accounting by class, and the
+ * unchoke time the engines report, by class pair. */
 #include "sim_grow.h"
 #include "sim_world_int.h"
 
 #include <stdlib.h>
 #include <string.h>
+
+_Static_assert(SIM_NET_WEIGHT_ONE == BT_UPLOAD_WEIGHT_ONE, "engine weights go to sim_net as is");
 
 /* ---- links: engine connection id <-> network connection id, per peer ---- */
 
@@ -249,12 +252,72 @@ static void on_complete(sim_world *w, uint32_t i)
     }
 }
 
+/* ---- unchoke time by class pair ---- */
+
+/* Peer |i| had its connection |cid| unchoked this long (regular, optimistic). */
+static void add_unchoke(sim_world *w, uint32_t i, bt_conn_id cid, uint64_t reg, uint64_t opt)
+{
+    sim_conn_id nid;
+    const sim_conn *sc = sim_host_conn(w, i, cid, &nid);
+    if (sc == NULL || (reg == 0 && opt == 0))
+        return;
+    uint32_t other = side_of(sc, i) == 0 ? sc->b : sc->a;
+    uint64_t *cell = &w->unchoke_us[((size_t)w->peers[i].p.cls * w->cfg.nclasses +
+                                     w->peers[other].p.cls) * 2];
+    cell[0] += reg;
+    cell[1] += opt;
+}
+
+/* Asks peer |i|'s engine for connection |cid|'s unchoke time up to now and records it. */
+static void close_out(sim_world *w, uint32_t i, bt_conn_id cid)
+{
+    uint64_t reg, opt;
+    if (w->peers[i].c != NULL && cid != BT_CONN_NONE &&
+        bt_conn_unchoke_time(w->peers[i].c, cid, w->now, &reg, &opt) == 0)
+        add_unchoke(w, i, cid, reg, opt);
+}
+
+void sim_host_close_out_links(sim_world *w, uint32_t i)
+{
+    const sim_peer *p = &w->peers[i];
+    for (uint32_t k = 0; k < p->nlinks; k++)
+        close_out(w, i, p->links[k].cid);
+}
+
+void sim_world_matrix(const sim_world *w, sim_matrix_cell *out)
+{
+    uint32_t nc = w->cfg.nclasses;
+    memset(out, 0, (size_t)nc * nc * sizeof(*out));
+    for (size_t k = 0; k < (size_t)nc * nc; k++) {
+        out[k].regular_unchoke_us = w->unchoke_us[k * 2];
+        out[k].optimistic_unchoke_us = w->unchoke_us[k * 2 + 1];
+    }
+    for (uint32_t i = 0; i < w->npeers; i++) {
+        const sim_peer *p = &w->peers[i];
+        for (uint32_t to = 0; to < nc; to++)
+            out[(size_t)p->p.cls * nc + to].bytes += p->r.up_to_class[to];
+        for (uint32_t k = 0; p->c != NULL && k < p->nlinks; k++) {
+            const sim_conn *sc = w->conns[p->links[k].nid];
+            uint64_t reg, opt;
+            if (bt_conn_unchoke_time(p->c, p->links[k].cid, w->now, &reg, &opt) != 0)
+                continue;
+            uint32_t other = side_of(sc, i) == 0 ? sc->b : sc->a;
+            sim_matrix_cell *c = &out[(size_t)p->p.cls * nc + w->peers[other].p.cls];
+            c->regular_unchoke_us += reg;
+            c->optimistic_unchoke_us += opt;
+        }
+    }
+}
+
 static void handle_action(sim_world *w, uint32_t i, const bt_action *a)
 {
     sim_peer *p = &w->peers[i];
     switch (a->type) {
     case BT_ACT_CONNECT: do_connect(w, i, a); break;
-    case BT_ACT_CLOSE: do_close(w, i, a); break;
+    case BT_ACT_CLOSE:
+        add_unchoke(w, i, a->conn, a->unchoked_regular_us, a->unchoked_optimistic_us);
+        do_close(w, i, a);
+        break;
     case BT_ACT_SEND: {
         sim_conn_id nid;
         if (sim_host_conn(w, i, a->conn, &nid) != NULL)
@@ -274,6 +337,13 @@ static void handle_action(sim_world *w, uint32_t i, const bt_action *a)
     case BT_ACT_PIECE_DONE: on_piece_done(w, i, a); break;
     case BT_ACT_COMPLETE: on_complete(w, i); break;
     case BT_ACT_BAN: sim_world_trace(w, "ban", i, a->addr.ip[3]); break;
+    case BT_ACT_UPLOAD_WEIGHT: {
+        sim_conn_id nid;
+        w->weight_changes++;
+        if (sim_host_conn(w, i, a->conn, &nid) != NULL)
+            sim_net_set_weight(w->net, nid, p->host, a->weight);
+        break;
+    }
     default: break;
     }
 }
@@ -293,6 +363,8 @@ static void account(sim_world *w, uint32_t from, uint32_t to, uint32_t n)
 {
     sim_peer *s = &w->peers[from], *r = &w->peers[to];
     s->r.bytes_up += n;
+    if (!s->complete)
+        s->r.bytes_up_leeching += n;
     s->r.up_to_class[r->p.cls] += n;
     r->r.bytes_down += n;
     r->r.down_from_class[s->p.cls] += n;
@@ -380,8 +452,10 @@ void sim_host_net_event(sim_world *w, const sim_net_event *ev)
         sim_host_drain(w, i);
         break;
     case SIM_NET_EV_CLOSED:
-        if (sc->open[side] && cid != BT_CONN_NONE)
+        if (sc->open[side] && cid != BT_CONN_NONE) {
+            close_out(w, i, cid);
             bt_conn_closed(p->c, cid, w->now);
+        }
         conn_side_done(w, ev->conn, side);
         sim_host_drain(w, i);
         break;

@@ -77,9 +77,11 @@ struct sim_world {
     uint64_t payload_since_sample;
     uint32_t pending_joins, present, leechers, completed, joined;
     uint64_t announces;
+    uint64_t weight_changes;
     uint64_t tracker_replies, tracker_peers_sent, tracker_local_sent;
     uint32_t tracker_max_list;
     FILE *trace;
+    uint64_t *unchoke_us;    /* closed connections: [(from * nclasses + to) * 2 + optimistic] */
     int err;                 /* first fatal error */
 };
 
@@ -94,6 +96,9 @@ void sim_host_drain(sim_world *w, uint32_t i);
 void sim_host_net_event(sim_world *w, const sim_net_event *ev);
 sim_conn *sim_host_conn(sim_world *w, uint32_t peer, bt_conn_id cid, sim_conn_id *nid);
 void sim_host_forget_links(sim_world *w, uint32_t i);
+/* Adds what peer |i|'s engine reports for each of its links as unchoke time to the class
+ * matrix (before the engine forgets them: a crash or a stop). */
+void sim_host_close_out_links(sim_world *w, uint32_t i);
 
 /* sim_world_tracker.c */
 void sim_tracker_request(sim_world *w, uint32_t i);

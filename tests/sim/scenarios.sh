@@ -18,7 +18,7 @@ for sc in scenarios/*.ini; do
     if ! "$SWARMLAB" sim "$sc" -o "$tmp/$name" "${args[@]}" > "$tmp/$name.log" 2>&1; then
         echo "FAIL $sc:"; cat "$tmp/$name.log"; fail=1; continue
     fi
-    for f in peers.tsv timeseries.tsv completion.tsv summary.json run.json scenario.ini; do
+    for f in peers.tsv timeseries.tsv completion.tsv matrix.tsv summary.json run.json scenario.ini; do
         [ -s "$tmp/$name/$f" ] || { echo "FAIL $sc: $f missing or empty"; fail=1; }
     done
     grep -q '"events"' "$tmp/$name/summary.json" || { echo "FAIL $sc: summary.json"; fail=1; }
@@ -30,7 +30,7 @@ done
 # determinism: same scenario, same seed, byte-identical outputs (run.json excepted)
 "$SWARMLAB" sim scenarios/tiny.ini -o "$tmp/d1" --quiet > /dev/null
 "$SWARMLAB" sim scenarios/tiny.ini -o "$tmp/d2" --quiet > /dev/null
-for f in peers.tsv timeseries.tsv completion.tsv summary.json scenario.ini; do
+for f in peers.tsv timeseries.tsv completion.tsv matrix.tsv summary.json scenario.ini; do
     if cmp -s "$tmp/d1/$f" "$tmp/d2/$f"; then echo "ok   same seed, identical $f"
     else echo "FAIL same seed gives different $f"; fail=1; fi
 done

@@ -14,7 +14,8 @@ extern int test_choker_add_suite(void); /* extern: the suite grep matches once *
 typedef struct harness {
     void *state;
     bt_choke_peer peers[MAXP];
-    uint8_t unchoke[MAXP];
+    uint8_t unchoke[MAXP]; /* 0/1: choked or not */
+    uint8_t kind[MAXP];    /* what rechoke wrote: a bt_unchoke_kind */
     size_t n;
     bt_pcg32 rng;
     uint64_t round;
@@ -60,13 +61,14 @@ static void h_call(harness *h, bool periodic)
                         .seeding = h->seeding,
                         .slots = h->slots,
                         .rng = &h->rng};
-    memset(h->unchoke, 0xee, sizeof(h->unchoke));
-    ops->rechoke(h->state, &ctx, h->peers, h->n, h->unchoke);
+    memset(h->kind, 0xee, sizeof(h->kind));
+    ops->rechoke(h->state, &ctx, h->peers, h->n, h->kind);
     for (size_t i = 0; i < h->n; i++) {
-        CU_ASSERT(h->unchoke[i] <= 1);
+        CU_ASSERT(h->kind[i] <= BT_UNCHOKE_OPTIMISTIC);
+        h->unchoke[i] = h->kind[i] != BT_UNCHOKE_NONE;
         h->peers[i].choked = !h->unchoke[i];
     }
-    CU_ASSERT(h->unchoke[h->n] == 0xee); /* nothing written past n */
+    CU_ASSERT(h->kind[h->n] == 0xee); /* nothing written past n */
     if (periodic)
         h->round++;
 }
@@ -97,7 +99,7 @@ static void test_registry(void)
     size_t k = 0;
     for (; names[k] != NULL; k++)
         CU_ASSERT(bt_choker_find(names[k]) != NULL);
-    CU_ASSERT(k == 5); /* reference, freerider, altruist, rate_based, bittyrant */
+    CU_ASSERT(k == 6); /* reference, freerider, altruist, rate_based, bittyrant, propshare */
     CU_ASSERT_STRING_EQUAL(bt_choker_reference.name, "reference");
 }
 
@@ -139,6 +141,16 @@ static void test_regular_slots(void)
         CU_ASSERT(h.unchoke[2] && h.unchoke[7] && h.unchoke[11]);
         CU_ASSERT(count_unchoked(&h, true) == 4);
         snub_rounds += h.unchoke[4];
+        /* the three earned slots are regular, the fourth interested unchoke optimistic */
+        uint32_t regular = 0, optimistic = 0;
+        for (size_t i = 0; i < 14; i++) {
+            regular += h.kind[i] == BT_UNCHOKE_REGULAR;
+            optimistic += h.kind[i] == BT_UNCHOKE_OPTIMISTIC && h.peers[i].interested;
+        }
+        CU_ASSERT(regular == 3 && optimistic == 1);
+        CU_ASSERT(h.kind[2] == BT_UNCHOKE_REGULAR && h.kind[7] == BT_UNCHOKE_REGULAR &&
+                  h.kind[11] == BT_UNCHOKE_REGULAR);
+        CU_ASSERT(h.kind[4] != BT_UNCHOKE_REGULAR); /* snubbed: optimistic at best */
     }
     /* the snubbed peer is only ever the optimistic unchoke (1 of 11 candidates in turn) */
     CU_ASSERT(snub_rounds > 0 && snub_rounds <= 12);
@@ -161,9 +173,9 @@ static void test_optimistic_rotation(void)
     for (int r = 0; r < 13; r++) {
         h_call(&h, true);
         uint8_t first[MAXP];
-        memcpy(first, h.unchoke, sizeof(first));
-        h_call(&h, false); /* an extra (event) call changes nothing */
-        CU_ASSERT(memcmp(first, h.unchoke, h.n) == 0);
+        memcpy(first, h.kind, sizeof(first));
+        h_call(&h, false); /* an extra (event) call changes nothing, kinds included */
+        CU_ASSERT(memcmp(first, h.kind, h.n) == 0);
         size_t who = MAXP, others = 0;
         for (size_t i = 3; i < 11; i++) {
             if (h.unchoke[i]) {
@@ -173,6 +185,8 @@ static void test_optimistic_rotation(void)
         }
         CU_ASSERT_FATAL(others == 1);
         CU_ASSERT(h.unchoke[0] && h.unchoke[1] && h.unchoke[2]);
+        CU_ASSERT(h.kind[who] == BT_UNCHOKE_OPTIMISTIC);
+        CU_ASSERT(h.kind[0] == BT_UNCHOKE_REGULAR && h.kind[2] == BT_UNCHOKE_REGULAR);
         opt[r] = who;
         if (r > 0 && r % 3 != 0)
             CU_ASSERT(opt[r] == opt[r - 1]);
@@ -222,21 +236,25 @@ static void test_seed_mode(void)
             h.peers[i].up_rate = 100 * (i % 4);
         }
         h_round(&h);
-        uint32_t kept = 0, fresh = 0;
+        uint32_t kept = 0, fresh = 0, optimistic = 0;
         for (size_t i = 0; i < 12; i++) {
             kept += h.unchoke[i] && before[i];
             fresh += h.unchoke[i] && !before[i];
             turns[i] += h.unchoke[i];
+            optimistic += h.kind[i] == BT_UNCHOKE_OPTIMISTIC;
+            if (h.unchoke[i] && !before[i]) /* a new round-robin turn */
+                CU_ASSERT(h.kind[i] == BT_UNCHOKE_OPTIMISTIC);
         }
+        CU_ASSERT(optimistic == fresh); /* kept from earlier rounds: regular */
         CU_ASSERT(h.unchoke[10] == 0 && h.unchoke[11] == 0);
         CU_ASSERT(kept + fresh == 4);
         if (r > 0)
             CU_ASSERT(fresh == (r % 3 == 0 ? 0u : 1u));
         /* an extra (event) call makes no forced unchoke */
         uint8_t first[MAXP];
-        memcpy(first, h.unchoke, sizeof(first));
+        memcpy(first, h.kind, sizeof(first));
         h_call(&h, false);
-        CU_ASSERT(memcmp(first, h.unchoke, h.n) == 0);
+        CU_ASSERT(memcmp(first, h.kind, h.n) == 0); /* a turn stays optimistic in its round */
     }
     for (size_t i = 0; i < 10; i++)
         CU_ASSERT(turns[i] >= 4); /* everybody gets a turn: 30*4/10 = 12 on average */

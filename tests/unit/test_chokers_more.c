@@ -1,6 +1,6 @@
-/* tests/unit/test_chokers_more.c: unit tests for the freerider, altruist, rate_based and
- * bittyrant chokers (engine/bt_choker_*.c), driven with synthetic peer stats and a fixed-seed
- * RNG: no connections, no clock. */
+/* tests/unit/test_chokers_more.c: unit tests for the freerider, altruist, rate_based,
+ * bittyrant and propshare chokers (engine/bt_choker_*.c), driven with synthetic peer stats
+ * and a fixed-seed RNG: no connections, no clock. */
 #include "bt_choker.h"
 #include "sim_run.h"
 #include "failmem.h"
@@ -18,7 +18,9 @@ typedef struct harness {
     const bt_choker_ops *ops;
     void *state;
     bt_choke_peer peers[MAXP];
-    uint8_t unchoke[MAXP + 1];
+    uint8_t unchoke[MAXP + 1]; /* 0/1: choked or not */
+    uint8_t kind[MAXP + 1];    /* what rechoke wrote: a bt_unchoke_kind */
+    uint32_t weight[MAXP + 1]; /* the upload weights it wrote */
     size_t n;
     bt_pcg32 rng;
     uint64_t round;
@@ -65,14 +67,21 @@ static void h_call(harness *h, bool periodic)
                         .seeding = h->seeding,
                         .slots = h->slots,
                         .upload_limit = h->limit,
-                        .rng = &h->rng};
-    memset(h->unchoke, 0xee, sizeof(h->unchoke));
-    h->ops->rechoke(h->state, &ctx, h->peers, h->n, h->unchoke);
+                        .rng = &h->rng,
+                        .weight = h->weight};
+    memset(h->kind, 0xee, sizeof(h->kind));
+    memset(h->weight, 0, h->n * sizeof(h->weight[0])); /* zeroed by the caller */
+    h->weight[h->n] = 0xeeeeeeee;
+    h->ops->rechoke(h->state, &ctx, h->peers, h->n, h->kind);
     for (size_t i = 0; i < h->n; i++) {
-        CU_ASSERT(h->unchoke[i] <= 1);
+        CU_ASSERT(h->kind[i] <= BT_UNCHOKE_OPTIMISTIC);
+        h->unchoke[i] = h->kind[i] != BT_UNCHOKE_NONE;
         h->peers[i].choked = !h->unchoke[i];
     }
-    CU_ASSERT(h->unchoke[h->n] == 0xee); /* nothing written past n */
+    CU_ASSERT(h->kind[h->n] == 0xee); /* nothing written past n */
+    CU_ASSERT(h->weight[h->n] == 0xeeeeeeee);
+    for (size_t i = 0; i < h->n; i++)
+        CU_ASSERT(h->unchoke[i] || h->weight[i] == 0); /* choked peers get no weight */
     if (periodic)
         h->round++;
 }
@@ -122,9 +131,9 @@ static void check_nomem(const bt_choker_ops *ops, bool keeps_set)
 static void test_registry(void)
 {
     const bt_choker_ops *all[] = {&bt_choker_freerider, &bt_choker_altruist, &bt_choker_rate_based,
-                                  &bt_choker_bittyrant};
-    const char *want[] = {"freerider", "altruist", "rate_based", "bittyrant"};
-    for (size_t i = 0; i < 4; i++) {
+                                  &bt_choker_bittyrant, &bt_choker_propshare};
+    const char *want[] = {"freerider", "altruist", "rate_based", "bittyrant", "propshare"};
+    for (size_t i = 0; i < 5; i++) {
         CU_ASSERT_STRING_EQUAL(all[i]->name, want[i]);
         CU_ASSERT(bt_choker_find(want[i]) == all[i]);
         bool listed = false;
@@ -170,7 +179,7 @@ static void test_altruist(void)
         h_call(&h, r != 2);
         for (size_t i = 0; i < h.n; i++) {
             bool want = i != 1 && i != 3 && i != 5 && i != 8;
-            CU_ASSERT(h.unchoke[i] == want);
+            CU_ASSERT(h.kind[i] == (want ? BT_UNCHOKE_REGULAR : BT_UNCHOKE_NONE));
         }
     }
     h.seeding = true;
@@ -199,6 +208,11 @@ static void rb_slots_case(const uint64_t *up, size_t nup, uint32_t want_slots)
         regular += h.unchoke[i];
     CU_ASSERT(regular == want_slots);
     CU_ASSERT(i <= want_slots + 1);
+    /* kinds: exactly one optimistic, the rest regular */
+    uint32_t kinds[3] = {0};
+    for (i = 0; i < h.n; i++)
+        kinds[h.kind[i] <= 2 ? h.kind[i] : 0]++;
+    CU_ASSERT(kinds[BT_UNCHOKE_OPTIMISTIC] == 1 && kinds[BT_UNCHOKE_REGULAR] == want_slots);
     h_free(&h);
 }
 
@@ -240,6 +254,7 @@ static size_t rb_optimistic(const harness *h)
     for (size_t i = 1; i < h->n; i++) {
         if (h->unchoke[i]) {
             CU_ASSERT(opt == MAXP);
+            CU_ASSERT(h->kind[i] == BT_UNCHOKE_OPTIMISTIC);
             opt = i;
         }
     }
@@ -259,7 +274,7 @@ static void test_rate_based_optimistic(void)
         h_call(&g, true);
         CU_ASSERT(memcmp(h.unchoke, g.unchoke, h.n) == 0); /* same seed, same choices */
         CU_ASSERT(count_unchoked(&h) == 2);
-        CU_ASSERT(h.unchoke[0] == 1);
+        CU_ASSERT(h.kind[0] == BT_UNCHOKE_REGULAR);
         size_t opt = rb_optimistic(&h);
         CU_ASSERT_FATAL(opt < h.n);
         if (r % 3 == 0) {
@@ -309,6 +324,7 @@ static void test_rate_based_seeding(void)
     h_call(&h, false); /* no optimistic on an extra call */
     CU_ASSERT(count_unchoked(&h) == 2);
     CU_ASSERT(h.unchoke[4] && h.unchoke[2] && !h.unchoke[0]);
+    CU_ASSERT(h.kind[4] == BT_UNCHOKE_REGULAR && h.kind[2] == BT_UNCHOKE_REGULAR);
     h_free(&h);
     check_nomem(&bt_choker_rate_based, true);
 }
@@ -325,6 +341,7 @@ static void test_bittyrant_ratio(void)
     /* d/u: 50000 30000 20000 15000 then 10000 (default for 0) and 5000 */
     const uint8_t want[] = {0, 1, 0, 1, 1, 1};
     CU_ASSERT(memcmp(h.unchoke, want, 6) == 0);
+    CU_ASSERT(memcmp(h.kind, want, 6) == 0); /* BT_UNCHOKE_REGULAR == 1: no optimistic */
     /* extra calls keep the set even when rates change */
     h.peers[0].down_rate = 1000000;
     h.peers[1].down_rate = 0;
@@ -474,9 +491,152 @@ static void test_bittyrant_peer_set(void)
     h.peers[3].interested = false;
     h_call(&h, true);
     const uint8_t seed_want[] = {1, 1, 1, 0, 0, 0};
-    CU_ASSERT(memcmp(h.unchoke, seed_want, 6) == 0);
+    CU_ASSERT(memcmp(h.kind, seed_want, 6) == 0); /* regular */
     h_free(&h);
     check_nomem(&bt_choker_bittyrant, true);
+}
+
+static uint32_t count_kind(const harness *h, uint8_t kind)
+{
+    uint32_t c = 0;
+    for (size_t i = 0; i < h->n; i++)
+        c += h->kind[i] == kind;
+    return c;
+}
+
+/* Nobody gave anything: ctx->slots optimistic unchokes with equal weights; newcomers first. */
+static void test_propshare_bootstrap(void)
+{
+    harness h;
+    h_init(&h, &bt_choker_propshare, 8, 21);
+    for (size_t i = 0; i < 4; i++)
+        h.peers[i].unchoked_at = BT_SEC(1); /* unchoked by us before: not newcomers */
+    h_call(&h, true);
+    CU_ASSERT(count_kind(&h, BT_UNCHOKE_OPTIMISTIC) == 4 && count_unchoked(&h) == 4);
+    for (size_t i = 0; i < h.n; i++) {
+        CU_ASSERT(h.unchoke[i] == (i >= 4)); /* exactly the four newcomers */
+        CU_ASSERT(h.weight[i] == (i >= 4 ? BT_UPLOAD_WEIGHT_ONE : 0));
+    }
+    /* no upload slot: nobody */
+    h.slots = 0;
+    h_call(&h, true);
+    CU_ASSERT(count_unchoked(&h) == 0);
+    h_free(&h);
+}
+
+/* Weights in proportion to what each peer gave in the last round, 1/10 kept for the
+ * optimistic unchoke; the next round counts only the bytes of that round. */
+static void test_propshare_weights(void)
+{
+    harness h;
+    h_init(&h, &bt_choker_propshare, 6, 22);
+    h_call(&h, true); /* round 0: bootstrap */
+    h.peers[0].down_total = 30000;
+    h.peers[1].down_total = 10000;
+    h.peers[2].down_total = 5000;
+    h.peers[2].interested = false; /* gave, but wants nothing from us */
+    h_call(&h, true);              /* round 1 */
+    CU_ASSERT(h.kind[0] == BT_UNCHOKE_REGULAR && h.kind[1] == BT_UNCHOKE_REGULAR);
+    CU_ASSERT(h.kind[2] == BT_UNCHOKE_NONE);
+    CU_ASSERT(count_kind(&h, BT_UNCHOKE_REGULAR) == 2);
+    CU_ASSERT(count_kind(&h, BT_UNCHOKE_OPTIMISTIC) == 1);
+    /* 3 unchoked: total 3 * 256 = 768; optimistic 76 (1/10); 692 split 3:1 */
+    size_t opt = MAXP;
+    for (size_t i = 0; i < h.n; i++)
+        if (h.kind[i] == BT_UNCHOKE_OPTIMISTIC)
+            opt = i;
+    CU_ASSERT_FATAL(opt >= 3 && opt < h.n);
+    CU_ASSERT(h.weight[0] == 519 && h.weight[1] == 173 && h.weight[opt] == 76);
+    /* an extra call keeps the set and the weights */
+    uint32_t w[MAXP];
+    memcpy(w, h.weight, sizeof(w));
+    h_call(&h, false);
+    CU_ASSERT(memcmp(w, h.weight, h.n * sizeof(w[0])) == 0);
+    /* round 2: peer 0 sent nothing more, peer 1 5000 more: only peer 1 is regular */
+    h.peers[1].down_total += 5000;
+    h_call(&h, true);
+    CU_ASSERT(h.kind[0] != BT_UNCHOKE_REGULAR && h.kind[1] == BT_UNCHOKE_REGULAR);
+    CU_ASSERT(count_kind(&h, BT_UNCHOKE_REGULAR) == 1);
+    CU_ASSERT(h.kind[opt] == BT_UNCHOKE_OPTIMISTIC); /* kept until round 3 */
+    CU_ASSERT(h.weight[1] == 461 && h.weight[opt] == 51); /* 512: 51 reserved, 461 */
+    /* the regular peer loses interest: an extra call drops it, the optimistic stays */
+    h.peers[1].interested = false;
+    h_call(&h, false);
+    CU_ASSERT(h.unchoke[1] == 0 && h.kind[opt] == BT_UNCHOKE_OPTIMISTIC);
+    CU_ASSERT(count_unchoked(&h) == 1);
+    h_free(&h);
+}
+
+/* The optimistic unchoke is redrawn every 3rd round, not in between, never by extra calls. */
+static void test_propshare_optimistic(void)
+{
+    harness h;
+    h_init(&h, &bt_choker_propshare, 10, 23);
+    size_t prev = MAXP;
+    int changes = 0;
+    for (int r = 0; r < 12; r++) {
+        h.peers[0].down_total += 1000; /* one steady contributor */
+        h_call(&h, true);
+        for (size_t i = 0; i < h.n; i++) /* the harness does not track unchoked_at */
+            if (h.unchoke[i] && h.peers[i].unchoked_at == BT_TIME_NEVER)
+                h.peers[i].unchoked_at = BT_SEC(10 * (uint64_t)r + 1);
+        if (r == 0)
+            continue; /* peer 0 gave nothing before round 0: bootstrap */
+        CU_ASSERT(h.kind[0] == BT_UNCHOKE_REGULAR);
+        CU_ASSERT(count_kind(&h, BT_UNCHOKE_OPTIMISTIC) == 1);
+        size_t opt = MAXP;
+        for (size_t i = 1; i < h.n; i++)
+            if (h.kind[i] == BT_UNCHOKE_OPTIMISTIC)
+                opt = i;
+        CU_ASSERT_FATAL(opt < h.n);
+        if (r % 3 == 0 && opt != prev)
+            changes++;
+        if (r % 3 != 0 && prev != MAXP && r != 1)
+            CU_ASSERT(opt == prev);
+        h_call(&h, false);
+        CU_ASSERT(h.kind[opt] == BT_UNCHOKE_OPTIMISTIC && count_unchoked(&h) == 2);
+        prev = opt;
+    }
+    CU_ASSERT(changes == 3); /* rounds 3, 6, 9: newcomers first, so always another peer */
+    h_free(&h);
+}
+
+static void test_propshare_seeding(void)
+{
+    harness h;
+    h_init(&h, &bt_choker_propshare, 7, 24);
+    h.seeding = true;
+    const uint64_t up[] = {500, 100, 900, 300, 0, 200, 50};
+    for (size_t i = 0; i < h.n; i++) {
+        h.peers[i].up_total = up[i];
+        h.peers[i].down_total = 99999; /* gave a lot: irrelevant when seeding */
+    }
+    h.peers[4].is_seed = true;
+    h.peers[6].interested = false;
+    h_call(&h, true);
+    /* the 4 least served interested non-seeds: 1 (100), 5 (200), 3 (300), 0 (500) */
+    const uint8_t want[] = {1, 1, 0, 1, 0, 1, 0};
+    CU_ASSERT(memcmp(h.kind, want, 7) == 0); /* regular */
+    for (size_t i = 0; i < h.n; i++)
+        CU_ASSERT(h.weight[i] == 0); /* equal shares */
+    /* an extra call before anybody is unchoked fills the slots the same way */
+    harness g;
+    h_init(&g, &bt_choker_propshare, 7, 24);
+    g.seeding = true;
+    memcpy(g.peers, h.peers, sizeof(g.peers));
+    for (size_t i = 0; i < g.n; i++)
+        g.peers[i].choked = true;
+    h_call(&g, false);
+    CU_ASSERT(memcmp(g.kind, want, 7) == 0);
+    h_free(&g);
+    /* peers never added are never unchoked */
+    h.ops->peer_removed(h.state, id_of(1));
+    h.ops->peer_removed(h.state, 31337);
+    h_call(&h, true);
+    CU_ASSERT(h.unchoke[1] == 0 && count_unchoked(&h) == 4);
+    CU_ASSERT(h.ops->peer_added(h.state, id_of(0), &h.rng, bt_mem_default()) == BT_ERR_EXISTS);
+    h_free(&h);
+    check_nomem(&bt_choker_propshare, true);
 }
 
 /* End to end: a simulated flash crowd with one class per strategy. Everybody completes, the
@@ -517,6 +677,40 @@ static void test_swarm_end_to_end(void)
     sim_world_del(w);
 }
 
+/* End to end: propshare leechers (and a reference seed) complete a flash crowd, trade
+ * through regular (proportional) and optimistic unchokes, and set upload weights that the
+ * host passes to the network; reference leechers set none. */
+static void test_propshare_swarm(void)
+{
+    for (int ps = 0; ps < 2; ps++) {
+        char text[512];
+        snprintf(text, sizeof(text),
+                 "[swarm]\nfile_size = 2MiB\npiece_size = 64KiB\nduration = 1h\n"
+                 "[arrivals]\nprocess = flash\ncount = 12\n"
+                 "[class seed]\nrole = seed\nup = 4Mbit\ndown = 4Mbit\n"
+                 "[class l]\nshare = 1\nup = 2Mbit\ndown = 8Mbit\nlatency = 20ms\n"
+                 "choker = %s\n", ps ? "propshare" : "reference");
+        char err[512];
+        sim_scenario *sc = NULL;
+        CU_ASSERT_FATAL(sim_scenario_load_string(&sc, text, strlen(text), "ps.ini", NULL, NULL,
+                                                 0, err, sizeof(err)) == 0);
+        sim_world *w = NULL;
+        CU_ASSERT_FATAL(sim_run_build(&w, sc, false, err, sizeof(err)) == 0);
+        sim_scenario_free(sc);
+        CU_ASSERT_FATAL(sim_world_run(w, NULL, NULL, 0) == 0);
+        for (uint32_t i = 0; i < sim_world_npeers(w); i++)
+            CU_ASSERT(sim_world_peer(w, i)->completed != BT_TIME_NEVER);
+        sim_matrix_cell m[4];
+        sim_world_matrix(w, m);
+        CU_ASSERT(m[3].bytes > 0); /* l -> l */
+        CU_ASSERT(m[3].regular_unchoke_us > 0 && m[3].optimistic_unchoke_us > 0);
+        sim_world_stats st;
+        sim_world_get_stats(w, &st);
+        CU_ASSERT(ps ? st.weight_changes > 0 : st.weight_changes == 0);
+        sim_world_del(w);
+    }
+}
+
 int test_chokers_more_add_suite(void)
 {
     CU_pSuite s = CU_add_suite("chokers_more", NULL, NULL);
@@ -533,7 +727,12 @@ int test_chokers_more_add_suite(void)
         CU_add_test(s, "bittyrant non-reciprocator", test_bittyrant_nonreciprocator) == NULL ||
         CU_add_test(s, "bittyrant budget", test_bittyrant_budget) == NULL ||
         CU_add_test(s, "bittyrant peer set", test_bittyrant_peer_set) == NULL ||
-        CU_add_test(s, "swarm end to end", test_swarm_end_to_end) == NULL)
+        CU_add_test(s, "propshare bootstrap", test_propshare_bootstrap) == NULL ||
+        CU_add_test(s, "propshare weights", test_propshare_weights) == NULL ||
+        CU_add_test(s, "propshare optimistic", test_propshare_optimistic) == NULL ||
+        CU_add_test(s, "propshare seeding", test_propshare_seeding) == NULL ||
+        CU_add_test(s, "swarm end to end", test_swarm_end_to_end) == NULL ||
+        CU_add_test(s, "propshare swarm", test_propshare_swarm) == NULL)
         return 1;
     return 0;
 }

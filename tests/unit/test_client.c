@@ -370,6 +370,57 @@ static void test_keepalive_and_idle_timeout(void)
     bt_client_del(f.c);
 }
 
+/* Unchoke time by kind: a seed's new unchoke is an optimistic turn for its first round, then
+ * regular while kept; the totals stop at the choke and reach the CLOSE action. */
+static void test_unchoke_time(void)
+{
+    fixture f;
+    CU_ASSERT_FATAL(setup(&f, true, NULL) == 0);
+    CU_ASSERT_FATAL(accept_peer(&f, 2) == 0);
+    bt_buf b, out;
+    bt_buf_init(&b, bt_mem_default(), 0);
+    bt_buf_init(&out, bt_mem_default(), 0);
+    put_handshake(&b, f.info_hash, peer_id, true);
+    bt_wire_put_simple(&b, BT_MSG_HAVE_NONE);
+    bt_wire_put_simple(&b, BT_MSG_INTERESTED);
+    feed(&f, &b, 3); /* unchoked at t = 3 us */
+    uint64_t reg = 1, opt = 1;
+    CU_ASSERT(bt_conn_unchoke_time(f.c, f.id, BT_SEC(5), &reg, &opt) == 0);
+    CU_ASSERT(reg == 0 && opt == BT_SEC(5) - 3);
+    bt_conn_info info;
+    CU_ASSERT(bt_conn_get_info(f.c, f.id, &info) == 0);
+    CU_ASSERT(info.unchoke_kind == BT_UNCHOKE_OPTIMISTIC && !info.am_choking);
+    for (bt_time_us t = BT_SEC(1); t <= BT_SEC(35); t += BT_SEC(1)) {
+        bt_client_on_timer(f.c, t);
+        pull_all(&f, &out, NULL, t);
+    }
+    CU_ASSERT(bt_conn_unchoke_time(f.c, f.id, BT_SEC(35), &reg, &opt) == 0);
+    CU_ASSERT(reg + opt == BT_SEC(35) - 3);
+    CU_ASSERT(reg >= BT_SEC(10) && opt >= BT_SEC(5)); /* kept in later rounds: regular */
+    bt_conn_get_info(f.c, f.id, &info);
+    CU_ASSERT(info.unchoke_kind == BT_UNCHOKE_REGULAR);
+    /* not interested any more: choked at once; the time stops there */
+    bt_wire_put_simple(&b, BT_MSG_NOT_INTERESTED);
+    feed(&f, &b, BT_SEC(36));
+    bt_conn_get_info(f.c, f.id, &info);
+    CU_ASSERT(info.am_choking && info.unchoke_kind == BT_UNCHOKE_NONE);
+    uint64_t reg2 = 0, opt2 = 0;
+    CU_ASSERT(bt_conn_unchoke_time(f.c, f.id, BT_SEC(50), &reg2, &opt2) == 0);
+    CU_ASSERT(reg2 + opt2 == BT_SEC(36) - 3 && opt2 == opt);
+    /* a protocol violation closes it: the CLOSE action carries the same totals */
+    drain_actions(&f, NULL);
+    bt_wire_put_index(&b, BT_MSG_HAVE, NPIECES);
+    feed(&f, &b, BT_SEC(51));
+    bt_action close = {0};
+    drain_actions(&f, &close);
+    CU_ASSERT(close.type == BT_ACT_CLOSE && close.conn == f.id);
+    CU_ASSERT(close.unchoked_regular_us == reg2 && close.unchoked_optimistic_us == opt2);
+    CU_ASSERT(bt_conn_unchoke_time(f.c, f.id, BT_SEC(52), &reg, &opt) == BT_ERR_NOTFOUND);
+    bt_buf_free(&b);
+    bt_buf_free(&out);
+    bt_client_del(f.c);
+}
+
 /* ---- failmalloc: every allocation in a scenario fails in turn ---- */
 
 /* Client creation, start, accept, handshake and a few messages. Returns the first error. */
@@ -421,6 +472,7 @@ int test_client_add_suite(void)
         !CU_add_test(s, "seed serves requests as payload segments", test_seed_serves_requests) ||
         !CU_add_test(s, "pipeline, snub, request timeout", test_pipeline_and_snub) ||
         !CU_add_test(s, "keep-alive and idle timeout", test_keepalive_and_idle_timeout) ||
+        !CU_add_test(s, "unchoke time by kind", test_unchoke_time) ||
         !CU_add_test(s, "failmalloc", test_failmalloc))
         return 1;
     return 0;

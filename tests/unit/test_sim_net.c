@@ -1,7 +1,7 @@
 /* tests/unit/test_sim_net.c: unit tests for the simulated network (sim/sim_net*.c): exact
- * chunk timing, single-flow throughput, equal sharing, held-back flows, max-min fairness
- * against an exact water-filling solver on random instances, connection life cycle, and
- * determinism. Simulated time only; floating point only in the checks. */
+ * chunk timing, single-flow throughput, equal and weighted sharing, held-back flows, max-min
+ * fairness against an exact water-filling solver on random instances, connection life
+ * cycle, and determinism. Simulated time only; floating point only in the checks. */
 #include "sim_net.h"
 #include "sim_net_int.h" /* white-box checks of state recycling */
 
@@ -317,6 +317,47 @@ static void test_equal_share(void)
     for (int i = 0; i < 4; i++)
         CU_ASSERT(near(win_rate(&d, c[i]), 250000, 0.02));
     CU_ASSERT_EQUAL(d.disorder + d.stray, 0);
+    drv_free(&d);
+}
+
+/* ---- 5. weighted sharing (sim_net_set_weight) ---- */
+
+/* Two backlogged flows of one sender with weights 3:1 share its uplink 3:1; a third flow of
+ * default weight next to weights ONE and 2 * ONE gets its equal 1/4; weights on the
+ * receiving side change nothing. */
+static void test_weighted_share(void)
+{
+    drv d;
+    drv_init(&d, NULL);
+    sim_host_id s = host(&d, 0, 1000000, 1000000, MS(10));
+    sim_host_id r1 = host(&d, 0, 1000000, 10000000, MS(5));
+    sim_host_id r2 = host(&d, 0, 1000000, 10000000, MS(25));
+    sim_conn_id c1 = conn(&d, s, r1, true, 0), c2 = conn(&d, s, r2, true, 0);
+    sim_net_set_weight(d.n, c1, s, 3 * SIM_NET_WEIGHT_ONE);
+    sim_net_set_weight(d.n, c2, s, SIM_NET_WEIGHT_ONE);
+    sim_net_set_weight(d.n, c2, r2, 100 * SIM_NET_WEIGHT_ONE); /* r2's own upload: unused */
+    d.win_from = BT_SEC(3);
+    d.win_to = BT_SEC(13);
+    run(&d, BT_SEC(13));
+    double a = win_rate(&d, c1), b = win_rate(&d, c2);
+    CU_ASSERT(near(a / b, 3.0, 0.05));
+    CU_ASSERT(near(a + b, 1000000, 0.02)); /* the uplink stays busy */
+    CU_ASSERT_EQUAL(d.disorder + d.stray, 0);
+    drv_free(&d);
+
+    drv_init(&d, NULL);
+    s = host(&d, 0, 1000000, 1000000, MS(10));
+    sim_conn_id c[3];
+    for (int i = 0; i < 3; i++)
+        c[i] = conn(&d, s, host(&d, 0, 1000000, 10000000, MS(3 + 7 * i)), true, 0);
+    sim_net_set_weight(d.n, c[0], s, SIM_NET_WEIGHT_ONE);
+    sim_net_set_weight(d.n, c[1], s, 2 * SIM_NET_WEIGHT_ONE);
+    d.win_from = BT_SEC(3);
+    d.win_to = BT_SEC(13);
+    run(&d, BT_SEC(13));
+    CU_ASSERT(near(win_rate(&d, c[0]), 250000, 0.05));
+    CU_ASSERT(near(win_rate(&d, c[1]), 500000, 0.05));
+    CU_ASSERT(near(win_rate(&d, c[2]), 250000, 0.05)); /* weight 0: the default, ONE */
     drv_free(&d);
 }
 
@@ -894,6 +935,7 @@ int test_sim_net_add_suite(void)
         CU_add_test(s, "one flow", test_one_flow) == NULL ||
         CU_add_test(s, "exact timing", test_exact_timing) == NULL ||
         CU_add_test(s, "equal share", test_equal_share) == NULL ||
+        CU_add_test(s, "weighted share", test_weighted_share) == NULL ||
         CU_add_test(s, "held-back flow", test_held_back) == NULL ||
         CU_add_test(s, "max-min vs water filling", test_maxmin) == NULL ||
         CU_add_test(s, "set-up", test_lifecycle_setup) == NULL ||
