@@ -203,8 +203,13 @@ static int tick_active(bt_client *c, bt_conn *cn, bt_time_us now)
         bt_time_us since = cn->last_block > oldest ? cn->last_block : oldest;
         if (!cn->snubbed && now - since >= c->cfg.snub_time)
             cn->snubbed = true; /* the choker leaves it out; its pipeline shrinks to 1 */
-        if (now - since >= c->cfg.request_timeout)
-            bt_conn_release_requests(c, cn, true); /* let other peers fetch those blocks */
+        if (now - since >= c->cfg.request_timeout) {
+            /* Let other peers fetch those blocks: this one asks again only from the next
+             * tick on (re-asking at once would hand an endgame block straight back to a peer
+             * that never answers, e.g. one that lies about its pieces). */
+            bt_conn_release_requests(c, cn, true);
+            return 0;
+        }
     }
     return bt_conn_fill_requests(c, cn, now);
 }

@@ -443,7 +443,8 @@ int test_behave_add_suite(void)
 {
     CU_pSuite s = CU_add_suite("behave", NULL, NULL);
     if (s == NULL ||
-        !CU_add_test(s, "lying-have: bitfield, ignored requests", test_lying_bitfield_and_requests) ||
+        !CU_add_test(s, "lying-have: bitfield, ignored requests",
+                     test_lying_bitfield_and_requests) ||
         !CU_add_test(s, "lying-have: claims to be a seed", test_lying_seed_claim) ||
         !CU_add_test(s, "lying-have: no second have", test_lying_no_second_have) ||
         !CU_add_test(s, "slow responder: served after the delay", test_slow_responder) ||
