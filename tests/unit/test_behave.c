@@ -5,6 +5,7 @@
  * interval). Fixed `now` values; a scripted peer; no network. */
 #include "bt.h"
 #include "bt_wire.h"
+#include "failmem.h"
 
 #include <CUnit/CUnit.h>
 #include <stdlib.h>
@@ -439,6 +440,72 @@ static void test_large_view(void)
     }
 }
 
+/* ---- failmalloc: a lying, slow client through its paths, each allocation failing in turn ---- */
+
+static int alloc_client(const bt_mem *mem, bool seed)
+{
+    uint8_t hashes[NPIECES * 20] = {0}, ih[20] = {0};
+    bt_config cfg;
+    bt_config_defaults(&cfg);
+    memcpy(cfg.info_hash, ih, 20);
+    cfg.piece_hashes = hashes;
+    cfg.npieces = NPIECES;
+    cfg.piece_len = PLEN;
+    cfg.total_len = TOTAL;
+    cfg.lie_have_ppm = BT_PPM / 2;
+    cfg.response_delay = BT_SEC(2);
+    cfg.seed = seed; /* a seed serves (late); a leecher lies */
+    bt_config_large_view(&cfg);
+    bt_client *c = NULL;
+    int rv = bt_client_new(&c, &cfg, 1, mem);
+    if (rv == 0)
+        rv = bt_client_start(c, 1);
+    bt_conn_id id;
+    bt_addr from = {.family = 4, .ip = {127, 0, 0, 2}, .port = 50000};
+    if (rv == 0)
+        rv = bt_client_accept(c, &from, &id, 2);
+    if (rv == 0) {
+        bt_buf b;
+        bt_buf_init(&b, bt_mem_default(), 0);
+        bt_handshake hs;
+        memset(&hs, 0, sizeof(hs));
+        hs.reserved[BT_RESERVED_FAST_BYTE] |= BT_RESERVED_FAST_BIT;
+        memcpy(hs.peer_id, peer_id, 20);
+        bt_wire_put_handshake(&b, &hs);
+        bt_wire_put_simple(&b, BT_MSG_HAVE_NONE);
+        bt_wire_put_simple(&b, BT_MSG_INTERESTED);
+        for (uint32_t p = 0; p < NPIECES; p++)
+            bt_wire_put_block(&b, BT_MSG_REQUEST, p, 0, 16384);
+        bt_ssize n = bt_conn_recv(c, id, b.data, b.len, 3);
+        rv = n < 0 ? (int)n : 0;
+        if (rv == 0)
+            rv = bt_client_on_timer(c, BT_SEC(3));
+        bt_buf_free(&b);
+    }
+    bt_client_del(c);
+    return rv;
+}
+
+static int alloc_scenario(const bt_mem *mem)
+{
+    int rv = alloc_client(mem, false);
+    return rv != 0 ? rv : alloc_client(mem, true);
+}
+
+static void test_failmalloc(void)
+{
+    failmem fm;
+    failmem_init(&fm, -1);
+    CU_ASSERT_FATAL(alloc_scenario(&fm.mem) == 0);
+    long total = fm.calls;
+    CU_ASSERT(total > 10);
+    for (long i = 0; i < total; i++) {
+        failmem_init_once(&fm, i + 1);
+        int rv = alloc_scenario(&fm.mem);
+        CU_ASSERT(rv == 0 || rv == BT_ERR_NOMEM);
+    }
+}
+
 int test_behave_add_suite(void)
 {
     CU_pSuite s = CU_add_suite("behave", NULL, NULL);
@@ -448,7 +515,8 @@ int test_behave_add_suite(void)
         !CU_add_test(s, "lying-have: claims to be a seed", test_lying_seed_claim) ||
         !CU_add_test(s, "lying-have: no second have", test_lying_no_second_have) ||
         !CU_add_test(s, "slow responder: served after the delay", test_slow_responder) ||
-        !CU_add_test(s, "large view: numwant, limits, re-announce", test_large_view))
+        !CU_add_test(s, "large view: numwant, limits, re-announce", test_large_view) ||
+        !CU_add_test(s, "failmalloc", test_failmalloc))
         return 1;
     return 0;
 }
