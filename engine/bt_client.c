@@ -35,6 +35,15 @@ void bt_config_defaults(bt_config *cfg)
     cfg->rate_bucket = BT_SEC(1);
 }
 
+void bt_config_large_view(bt_config *cfg)
+{
+    cfg->numwant = BT_LARGE_VIEW_PEERS;
+    cfg->max_conns = BT_LARGE_VIEW_PEERS;
+    cfg->max_initiated = BT_LARGE_VIEW_PEERS;
+    cfg->min_peers = BT_LARGE_VIEW_PEERS;
+    cfg->reannounce_min = BT_SEC(60);
+}
+
 void bt_peer_id_make(uint8_t out[20], bt_pcg32 *rng)
 {
     static const char alphabet[] = "0123456789abcdefghijklmnopqrstuvwxyz"
@@ -64,7 +73,7 @@ static int check_config(const bt_config *cfg)
         return BT_ERR_INVALID;
     if (cfg->max_conns == 0 || cfg->max_requests_in == 0 || cfg->max_requests_out == 0 ||
         cfg->tick == 0 || cfg->rechoke_interval == 0 || cfg->rate_bucket == 0 ||
-        cfg->optimistic_rounds == 0)
+        cfg->optimistic_rounds == 0 || cfg->lie_have_ppm > BT_PPM)
         return BT_ERR_INVALID;
     return 0;
 }
@@ -88,6 +97,32 @@ static int make_picker(bt_client *c)
     if (c->cfg.seed)
         for (uint32_t i = 0; i < c->cfg.npieces; i++)
             bt_picker_set_have(c->picker, i);
+    return 0;
+}
+
+/* Lying-have: what we advertise is what we have plus round(ppm * lacking / 10^6) of the
+ * pieces we lack, drawn uniformly (selection sampling, Knuth's algorithm S). */
+static int make_lie(bt_client *c)
+{
+    c->lying = c->cfg.lie_have_ppm > 0;
+    if (!c->lying)
+        return 0;
+    if (bt_bitfield_init(&c->claimed, c->cfg.npieces, c->mem) != 0)
+        return BT_ERR_NOMEM;
+    const bt_bitfield *have = bt_picker_have_bits(c->picker);
+    uint32_t lacking = have->nbits - have->count;
+    uint32_t want = (uint32_t)(((uint64_t)lacking * c->cfg.lie_have_ppm + BT_PPM / 2) / BT_PPM);
+    for (uint32_t i = 0; i < c->cfg.npieces; i++) {
+        if (bt_bitfield_get(have, i)) {
+            bt_bitfield_set(&c->claimed, i);
+            continue;
+        }
+        if (want > 0 && bt_pcg32_below(&c->rng, lacking) < want) {
+            bt_bitfield_set(&c->claimed, i);
+            want--;
+        }
+        lacking--;
+    }
     return 0;
 }
 
@@ -115,12 +150,13 @@ int bt_client_new(bt_client **pc, const bt_config *cfg, uint64_t seed, const bt_
     memcpy(c->piece_hashes, cfg->piece_hashes, (size_t)cfg->npieces * 20);
     c->cfg.piece_hashes = c->piece_hashes;
     c->cfg.client_name = c->client_name;
-    if ((rv = make_picker(c)) != 0)
+    if ((rv = make_picker(c)) != 0 || (rv = make_lie(c)) != 0)
         goto fail;
     if ((rv = c->choker->init(&c->choker_state, mem)) != 0)
         goto fail;
     c->next_tick = c->next_rechoke = c->next_announce = BT_TIME_NEVER;
     c->extra_rechoke_at = BT_TIME_NEVER;
+    c->next_serve = BT_TIME_NEVER;
     c->stats.completed_at = BT_TIME_NEVER;
     c->stats.complete = bt_picker_complete(c->picker);
     *pc = c;
@@ -147,6 +183,7 @@ void bt_client_del(bt_client *c)
     if (c->lent != NULL)
         bt_free(m, c->lent);
     bt_picker_del(c->picker);
+    bt_bitfield_free(&c->claimed, m);
     void *owned[] = {c->conns, c->conn_ids, c->peers, c->actions.a, c->choke_peers,
                      c->choke_out, c->choke_weight, c->piece_hashes, c->client_name};
     for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
@@ -349,7 +386,7 @@ void bt_conn_sent(bt_client *c, bt_conn_id id, size_t nbytes, bt_time_us now)
         cn->up_total += payload;
         c->stats.uploaded += payload;
     }
-    int rv = bt_conn_fill_uploads(c, cn);
+    int rv = bt_conn_fill_uploads(c, cn, now);
     if (rv != 0)
         bt_client_fail(c, rv);
     bt_client_leave(c, now);
@@ -366,6 +403,8 @@ bt_time_us bt_client_next_deadline(const bt_client *c)
         d = c->next_rechoke;
     if (c->next_announce < d)
         d = c->next_announce;
+    if (c->next_serve < d)
+        d = c->next_serve;
     return d;
 }
 
@@ -376,9 +415,10 @@ static void maybe_announce(bt_client *c, bt_time_us now)
     uint32_t active = 0;
     for (uint32_t i = 0; i < c->nconns; i++)
         active += c->conns[i]->state == BT_CS_ACTIVE;
+    bt_time_us wait = c->cfg.reannounce_min > c->announce_min_iv ? c->cfg.reannounce_min
+                                                                 : c->announce_min_iv;
     bool short_of_peers = active < c->cfg.min_peers &&
-                          (c->last_announce == BT_TIME_NEVER ||
-                           now >= c->last_announce + c->cfg.reannounce_min);
+                          (c->last_announce == BT_TIME_NEVER || now >= c->last_announce + wait);
     if (now >= c->next_announce || short_of_peers)
         bt_client_announce(c, BT_EVENT_NONE, now);
 }
@@ -405,6 +445,8 @@ int bt_client_on_timer(bt_client *c, bt_time_us now)
         bt_client_rechoke(c, now, true);
         c->next_rechoke = now + c->cfg.rechoke_interval;
     }
+    if (now >= c->next_serve)
+        bt_conn_serve_due(c, now);
     maybe_announce(c, now);
     return bt_client_leave(c, now);
 }
@@ -442,6 +484,7 @@ void bt_client_get_stats(const bt_client *c, bt_client_stats *out)
 {
     *out = c->stats;
     out->pieces_have = bt_picker_have_bits(c->picker)->count;
+    out->pieces_claimed = c->lying ? c->claimed.count - out->pieces_have : 0;
     out->complete = bt_picker_complete(c->picker);
     out->nconns = out->nconns_active = 0;
     for (uint32_t i = 0; i < c->nconns; i++) {

@@ -52,7 +52,27 @@ typedef struct bt_config {
     bt_time_us request_timeout;  /* a request unanswered this long is re-issued elsewhere (60 s) */
     bt_time_us reannounce_min;   /* earliest re-announce when short of peers (300 s) */
     bt_time_us rate_bucket;      /* rate estimator bucket; window = 20 buckets (1 s) */
+    /* Special (misbehaving) peers for experiments; all off by default. */
+    bt_time_us response_delay;   /* slow responder: serve each request this long after it
+                                    arrives (0). Cancels and chokes still act at once. */
+    uint32_t lie_have_ppm;       /* lying-have: also claim this share (parts per million) of
+                                    the pieces we lack, a random set fixed at bt_client_new
+                                    (0; BT_PPM = claim to be a seed: have-all). Requests for
+                                    claimed pieces we lack are ignored (no reject), so the
+                                    requester waits for its snub and request timeouts. */
 } bt_config;
+
+#define BT_PPM 1000000u /* lie_have_ppm of a peer that claims every piece */
+
+/* Large view, the exploit of Sirivianos et al. ("Free-riding in BitTorrent networks with the
+ * large view exploit", 2007) and of BitThief (Locher et al., "Free riding in BitTorrent is
+ * cheap", HotNets 2006): learn as many peers as possible and connect to all of them. Sets
+ * numwant and the connection limits (max_conns, max_initiated) to BT_LARGE_VIEW_PEERS (the
+ * tracker caps numwant at its own maximum), and min_peers to the same, with reannounce_min =
+ * 60 s: while fewer peers are connected, the client re-announces every 60 s or the tracker's
+ * "min interval", whichever is longer (a normal client: below 20 peers, every 300 s). */
+#define BT_LARGE_VIEW_PEERS 1000u
+void bt_config_large_view(bt_config *cfg);
 
 /* Fills |cfg| with the defaults above (mainline 4.x values where REFERENCE.md s1 has them);
  * the torrent and identity fields are zeroed. */
@@ -179,6 +199,8 @@ typedef struct bt_client_stats {
     uint64_t corrupt;         /* bytes of pieces that failed verification */
     uint32_t pieces_have;
     uint32_t pieces_verified; /* pieces that passed verification in this run */
+    uint32_t pieces_claimed;  /* lying-have: pieces we advertise but lack (now) */
+    uint64_t requests_ignored; /* lying-have: requests for claimed pieces we lack */
     uint32_t hash_failures;
     uint32_t nconns;          /* connections (any state) */
     uint32_t nconns_active;   /* handshake done */

@@ -78,7 +78,8 @@ typedef struct bt_conn {
     bt_outq out;
     bt_req *reqs_out;       /* our requests in flight: reqs_out[reqs_out_off .. +nreqs_out) */
     uint32_t nreqs_out, reqs_out_cap, reqs_out_off; /* (the oldest is taken without a memmove) */
-    bt_block *reqs_in;      /* its requests queued on us (ring, grown on demand) */
+    bt_req *reqs_in;        /* its requests queued on us, with arrival times (ring, grown on
+                               demand) */
     uint32_t reqs_in_head, nreqs_in, reqs_in_cap;
     uint32_t peer_reqq;     /* its BEP 10 reqq, 0 if unknown */
     uint8_t *blockbuf;      /* real payload: the block being received */
@@ -149,8 +150,12 @@ struct bt_client {
     /* timers */
     bt_time_us next_tick, next_rechoke, next_announce, last_announce;
     bt_time_us announce_backoff;
+    bt_time_us announce_min_iv; /* the tracker's "min interval" (0 = none given) */
     uint64_t rechoke_round;
     uint32_t key;
+    bt_bitfield claimed;    /* lying-have: what we advertise (ours + the lie); else unused */
+    bool lying;             /* cfg.lie_have_ppm > 0 */
+    bt_time_us next_serve;  /* slow responder: earliest time a queued request is due */
     bt_client_stats stats;
     bt_choke_peer *choke_peers; /* scratch for rechoke */
     uint8_t *choke_out;
@@ -182,7 +187,8 @@ int bt_conn_tick(bt_client *c, bt_conn *cn, bt_time_us now);
 int bt_conn_set_choke(bt_client *c, bt_conn *cn, bool choke, bt_time_us now);
 int bt_conn_update_interest(bt_client *c, bt_conn *cn);
 int bt_conn_fill_requests(bt_client *c, bt_conn *cn, bt_time_us now);
-int bt_conn_fill_uploads(bt_client *c, bt_conn *cn);
+int bt_conn_fill_uploads(bt_client *c, bt_conn *cn, bt_time_us now);
+void bt_conn_serve_due(bt_client *c, bt_time_us now); /* slow responder: due requests */
 int bt_conn_handle_msg(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_us now);
 int bt_conn_queue_msg(bt_client *c, bt_conn *cn, size_t start); /* after writing to out.bytes */
 int bt_conn_reserve_out(bt_client *c, bt_conn *cn, uint32_t n); /* room for n more; 0/NOMEM */

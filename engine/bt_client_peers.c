@@ -241,6 +241,9 @@ static int on_announce(bt_client *c, const bt_announce_reply *r, bt_time_us now)
     if (iv < ANNOUNCE_MIN_INTERVAL)
         iv = ANNOUNCE_MIN_INTERVAL;
     c->next_announce = now + iv;
+    /* Early re-announces (short of peers) wait at least the tracker's min interval. */
+    int64_t mi = r->min_interval < 86400 ? r->min_interval : 86400;
+    c->announce_min_iv = mi > 0 ? BT_SEC(mi) : 0;
     c->announce_backoff = BT_SEC(60);
     return add_peers(c, r->peers, r->npeers, now);
 }

@@ -81,7 +81,7 @@ int bt_conn_reserve_in(bt_client *c, bt_conn *cn)
     if (cn->nreqs_in < cn->reqs_in_cap)
         return 0;
     uint32_t cap = cn->reqs_in_cap ? cn->reqs_in_cap * 2 : 8;
-    bt_block *r = bt_malloc(c->mem, cap * sizeof(*r));
+    bt_req *r = bt_malloc(c->mem, cap * sizeof(*r));
     if (r == NULL)
         return BT_ERR_NOMEM;
     for (uint32_t i = 0; i < cn->nreqs_in; i++)
@@ -153,10 +153,11 @@ static int send_ext_handshake(bt_client *c, bt_conn *cn)
     return bt_conn_queue_msg(c, cn, start);
 }
 
-/* What we have, as the first message (BEP 3 bitfield, or BEP 6 have-all / have-none). */
+/* What we have, as the first message (BEP 3 bitfield, or BEP 6 have-all / have-none); a
+ * lying-have client sends what it claims instead. */
 static int send_have_state(bt_client *c, bt_conn *cn)
 {
-    const bt_bitfield *have = bt_picker_have_bits(c->picker);
+    const bt_bitfield *have = c->lying ? &c->claimed : bt_picker_have_bits(c->picker);
     if (cn->fast && have->count == have->nbits)
         return send_simple(c, cn, BT_MSG_HAVE_ALL);
     if (cn->fast && have->count == 0)

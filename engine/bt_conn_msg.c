@@ -100,6 +100,10 @@ static int on_request(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_u
     if (b.begin > size || b.length > size - b.begin)
         return violation(c, cn, "request: past the end of the piece", now);
     if (!bt_picker_have(c->picker, b.piece)) {
+        if (c->lying && bt_bitfield_get(&c->claimed, b.piece)) {
+            c->stats.requests_ignored++; /* we said we had it: stay silent, no reject */
+            return 0;
+        }
         if (cn->fast)
             return reject(c, cn, &b);
         return violation(c, cn, "request: for a piece we do not have", now);
@@ -113,15 +117,15 @@ static int on_request(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_u
     int rv = bt_conn_reserve_in(c, cn);
     if (rv != 0)
         return rv;
-    cn->reqs_in[(cn->reqs_in_head + cn->nreqs_in++) % cn->reqs_in_cap] = b;
-    return bt_conn_fill_uploads(c, cn);
+    cn->reqs_in[(cn->reqs_in_head + cn->nreqs_in++) % cn->reqs_in_cap] = (bt_req){b, now};
+    return bt_conn_fill_uploads(c, cn, now);
 }
 
 static int on_cancel(bt_client *c, bt_conn *cn, const bt_wire_msg *m)
 {
     uint32_t cap = cn->reqs_in_cap;
     for (uint32_t i = 0; i < cn->nreqs_in; i++) {
-        bt_block *b = &cn->reqs_in[(cn->reqs_in_head + i) % cap];
+        bt_block *b = &cn->reqs_in[(cn->reqs_in_head + i) % cap].b;
         if (b->piece != m->index || b->begin != m->begin || b->length != m->length)
             continue;
         bt_block gone = *b;

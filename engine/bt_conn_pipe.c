@@ -80,12 +80,22 @@ void bt_conn_release_requests(bt_client *c, bt_conn *cn, bool send_cancel)
     }
 }
 
-int bt_conn_fill_uploads(bt_client *c, bt_conn *cn)
+/* Serves queued requests while the output queue is short. A slow responder serves a request
+ * only once it has waited cfg.response_delay; requests come due in arrival order, and the
+ * first one not yet due arms the client's next_serve deadline. */
+int bt_conn_fill_uploads(bt_client *c, bt_conn *cn, bt_time_us now)
 {
     uint32_t cap = cn->reqs_in_cap;
     while (cn->state == BT_CS_ACTIVE && !cn->am_choking && cn->nreqs_in > 0 &&
            cn->out.payload_queued < BT_UPLOAD_LOWWATER) {
-        bt_block b = cn->reqs_in[cn->reqs_in_head];
+        const bt_req *head = &cn->reqs_in[cn->reqs_in_head];
+        bt_time_us due = head->at + c->cfg.response_delay;
+        if (now < due) {
+            if (due < c->next_serve)
+                c->next_serve = due;
+            break;
+        }
+        bt_block b = head->b;
         cn->reqs_in_head = (cn->reqs_in_head + 1) % cap;
         cn->nreqs_in--;
         size_t start = cn->out.bytes.len;
@@ -115,13 +125,13 @@ int bt_conn_set_choke(bt_client *c, bt_conn *cn, bool choke, bt_time_us now)
         return rv;
     if (!choke) {
         cn->unchoked_at = now;
-        return bt_conn_fill_uploads(c, cn);
+        return bt_conn_fill_uploads(c, cn, now);
     }
     /* BEP 6: every queued request gets a reject; BEP 3: a choke discards them. */
     uint32_t cap = cn->reqs_in_cap;
     size_t start = cn->out.bytes.len;
     for (uint32_t i = 0; cn->fast && i < cn->nreqs_in; i++) {
-        bt_block *b = &cn->reqs_in[(cn->reqs_in_head + i) % cap];
+        bt_block *b = &cn->reqs_in[(cn->reqs_in_head + i) % cap].b;
         bt_wire_put_block(&cn->out.bytes, BT_MSG_REJECT, b->piece, b->begin, b->length);
     }
     cn->nreqs_in = 0;
@@ -140,15 +150,19 @@ int bt_conn_update_interest(bt_client *c, bt_conn *cn)
 
 int bt_conn_on_have(bt_client *c, uint32_t piece)
 {
+    /* A lying-have client already advertised the pieces it claimed: no second have. */
+    bool announce = !c->lying || bt_bitfield_set(&c->claimed, piece);
     for (uint32_t i = 0; i < c->nconns; i++) {
         bt_conn *cn = c->conns[i];
         if (cn->state != BT_CS_ACTIVE)
             continue;
-        size_t start = cn->out.bytes.len;
-        bt_wire_put_index(&cn->out.bytes, BT_MSG_HAVE, piece);
-        int rv = bt_conn_queue_msg(c, cn, start);
-        if (rv != 0)
-            return rv;
+        int rv;
+        if (announce) {
+            size_t start = cn->out.bytes.len;
+            bt_wire_put_index(&cn->out.bytes, BT_MSG_HAVE, piece);
+            if ((rv = bt_conn_queue_msg(c, cn, start)) != 0)
+                return rv;
+        }
         if (bt_bitfield_get(&cn->have, piece) && cn->wanted > 0) {
             cn->wanted--;
             if ((rv = bt_conn_update_interest(c, cn)) != 0)
@@ -156,6 +170,22 @@ int bt_conn_on_have(bt_client *c, uint32_t piece)
         }
     }
     return 0;
+}
+
+/* Slow responder: serves the requests that came due; fill_uploads re-arms next_serve. */
+void bt_conn_serve_due(bt_client *c, bt_time_us now)
+{
+    c->next_serve = BT_TIME_NEVER;
+    for (uint32_t i = 0; i < c->nconns; i++) {
+        bt_conn *cn = c->conns[i];
+        if (cn->state != BT_CS_ACTIVE)
+            continue;
+        int rv = bt_conn_fill_uploads(c, cn, now);
+        if (rv != 0) {
+            bt_client_fail(c, rv);
+            return;
+        }
+    }
 }
 
 static int tick_active(bt_client *c, bt_conn *cn, bt_time_us now)
@@ -173,8 +203,13 @@ static int tick_active(bt_client *c, bt_conn *cn, bt_time_us now)
         bt_time_us since = cn->last_block > oldest ? cn->last_block : oldest;
         if (!cn->snubbed && now - since >= c->cfg.snub_time)
             cn->snubbed = true; /* the choker leaves it out; its pipeline shrinks to 1 */
-        if (now - since >= c->cfg.request_timeout)
-            bt_conn_release_requests(c, cn, true); /* let other peers fetch those blocks */
+        if (now - since >= c->cfg.request_timeout) {
+            /* Let other peers fetch those blocks: this one asks again only from the next
+             * tick on (re-asking at once would hand an endgame block straight back to a peer
+             * that never answers, e.g. one that lies about its pieces). */
+            bt_conn_release_requests(c, cn, true);
+            return 0;
+        }
     }
     return bt_conn_fill_requests(c, cn, now);
 }

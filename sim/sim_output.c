@@ -50,6 +50,25 @@ static int close_out(FILE *f, const char *path)
 
 static double secs(bt_time_us t) { return t == BT_TIME_NEVER ? -1.0 : (double)t / 1e6; }
 
+/* The peer's special behaviours, comma-separated ("-" for none): large-view, corrupt (every
+ * block) or corrupt=RATE, slow-responder=SECONDS, lying-have=SHARE. */
+static void put_behaviour(FILE *f, const sim_behaviour *b)
+{
+    int n = 0;
+    if (b->large_view)
+        fprintf(f, "%slarge-view", n++ ? "," : "");
+    if (b->corrupt_rate >= 1)
+        fprintf(f, "%scorrupt", n++ ? "," : "");
+    else if (b->corrupt_rate > 0)
+        fprintf(f, "%scorrupt=%g", n++ ? "," : "", b->corrupt_rate);
+    if (b->response_delay_us > 0)
+        fprintf(f, "%sslow-responder=%.3fs", n++ ? "," : "", (double)b->response_delay_us / 1e6);
+    if (b->lie_have > 0)
+        fprintf(f, "%slying-have=%g", n++ ? "," : "", b->lie_have);
+    if (n == 0)
+        fputc('-', f);
+}
+
 int sim_output_peers(const sim_world *w, const char *path)
 {
     FILE *f = open_out(path);
@@ -57,7 +76,8 @@ int sim_output_peers(const sim_world *w, const char *path)
         return -1;
     const sim_world_config *c = sim_world_config_get(w);
     fprintf(f, "# id\tclass\tisp\tup_Bps\tdown_Bps\tlatency_ms\tjoin_s\tcomplete_s\tleave_s\t"
-               "leave\tdownload_s\tbytes_up\tbytes_down\thash_failures");
+               "leave\tdownload_s\tbytes_up\tbytes_down\thash_failures\tbehaviour\t"
+               "announces\tmax_peers");
     for (uint32_t k = 0; k < c->nclasses; k++)
         fprintf(f, "\tup_to_%s\tdown_from_%s", c->classes[k].name, c->classes[k].name);
     fputs("\tbytes_up_leeching\n", f);
@@ -73,6 +93,9 @@ int sim_output_peers(const sim_world *w, const char *path)
                 secs(p->completed), secs(p->left), leave_names[p->leave_kind & 3], dl,
                 (unsigned long long)p->bytes_up, (unsigned long long)p->bytes_down,
                 p->hash_failures);
+        fputc('\t', f);
+        put_behaviour(f, &p->beh);
+        fprintf(f, "\t%u\t%u", p->announces, p->max_peers);
         for (uint32_t k = 0; k < c->nclasses; k++)
             fprintf(f, "\t%llu\t%llu", (unsigned long long)p->up_to_class[k],
                     (unsigned long long)p->down_from_class[k]);

@@ -17,6 +17,12 @@ uint64_t sim_rng_derive(uint64_t seed, const char *stream, uint64_t index)
     return splitmix64(splitmix64(seed ^ h) ^ index);
 }
 
+double sim_rng_unit(uint64_t key, uint64_t a, uint64_t b)
+{
+    uint64_t x = splitmix64(splitmix64(splitmix64(key) ^ a) ^ b);
+    return (double)(x >> 11) * 0x1p-53;
+}
+
 gsl_rng *sim_rng_new(uint64_t seed, const char *stream, uint64_t index)
 {
     gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);

@@ -13,5 +13,9 @@
 uint64_t sim_rng_derive(uint64_t seed, const char *stream, uint64_t index);
 /* A new Mersenne Twister stream for (seed, name, index); NULL on allocation failure. */
 gsl_rng *sim_rng_new(uint64_t seed, const char *stream, uint64_t index);
+/* A uniform double in [0, 1) that depends only on (|key|, |a|, |b|): a counter-based stream
+ * (splitmix64), for decisions keyed by what they are about (e.g. one block to one peer), so
+ * they do not depend on the order in which events ask for them. */
+double sim_rng_unit(uint64_t key, uint64_t a, uint64_t b);
 
 #endif

@@ -14,6 +14,7 @@ typedef struct builder {
     sim_world *w;
     uint32_t *isp_ids;     /* scenario ISP index -> network ISP id */
     gsl_rng **class_rng;   /* one per class */
+    gsl_rng **beh_rng;     /* one per class: per-peer behaviour draws (response_delay) */
     gsl_rng *arrivals, *choice, *churn;
     uint64_t *remaining;   /* exact mode: leechers still to place per class */
     bool exact;            /* a finite number of arrivals: exact class counts */
@@ -24,6 +25,10 @@ static void free_builder(builder *b)
     for (uint32_t k = 0; b->class_rng != NULL && k < b->sc->nclasses; k++)
         if (b->class_rng[k] != NULL)
             gsl_rng_free(b->class_rng[k]);
+    for (uint32_t k = 0; b->beh_rng != NULL && k < b->sc->nclasses; k++)
+        if (b->beh_rng[k] != NULL)
+            gsl_rng_free(b->beh_rng[k]);
+    free(b->beh_rng);
     gsl_rng *rs[] = {b->arrivals, b->choice, b->churn};
     for (size_t k = 0; k < 3; k++)
         if (rs[k] != NULL)
@@ -70,14 +75,19 @@ static int make_streams(builder *b)
     const sim_scenario *sc = b->sc;
     uint64_t seed = sc->swarm.seed;
     b->class_rng = calloc(sc->nclasses, sizeof(*b->class_rng));
+    b->beh_rng = calloc(sc->nclasses, sizeof(*b->beh_rng));
     b->isp_ids = calloc(sc->nisps ? sc->nisps : 1, sizeof(*b->isp_ids));
     b->remaining = calloc(sc->nclasses, sizeof(*b->remaining));
-    if (b->class_rng == NULL || b->isp_ids == NULL || b->remaining == NULL)
+    if (b->class_rng == NULL || b->beh_rng == NULL || b->isp_ids == NULL ||
+        b->remaining == NULL)
         return BT_ERR_NOMEM;
     for (uint32_t k = 0; k < sc->nclasses; k++) {
         char name[96];
         snprintf(name, sizeof(name), "class:%s", sc->classes[k].name);
         if ((b->class_rng[k] = sim_rng_new(seed, name, 0)) == NULL)
+            return BT_ERR_NOMEM;
+        snprintf(name, sizeof(name), "behaviour:%s", sc->classes[k].name);
+        if ((b->beh_rng[k] = sim_rng_new(seed, name, 0)) == NULL)
             return BT_ERR_NOMEM;
     }
     b->arrivals = sim_rng_new(seed, "arrivals", 0);
@@ -87,6 +97,20 @@ static int make_streams(builder *b)
 }
 
 static bool bernoulli(gsl_rng *r, double p) { return p > 0 && gsl_rng_uniform(r) < p; }
+
+/* The class's special behaviours; draws come from the class's own "behaviour:" stream, so
+ * they leave the capacity and churn draws of every run unchanged. */
+static void set_behaviour(builder *b, uint32_t k, sim_peer_params *p)
+{
+    const sim_class *cl = &b->sc->classes[k];
+    if (p->corrupt && cl->corrupt_rate < 1) { /* a corrupter that corrupts some blocks */
+        p->corrupt = false;
+        p->beh.corrupt_rate = cl->corrupt_rate;
+    }
+    p->beh.large_view = cl->view == SIM_VIEW_LARGE;
+    p->beh.response_delay_us = sim_dist_sample(&cl->response_delay, b->beh_rng[k]);
+    p->beh.lie_have = cl->lying_have;
+}
 
 /* Draws one peer of class |k| joining at |at| and schedules it. */
 static int add_peer(builder *b, uint32_t k, bt_time_us at)
@@ -116,6 +140,7 @@ static int add_peer(builder *b, uint32_t k, bt_time_us at)
     }
     p.crash = bernoulli(b->churn, cl->crash);
     p.corrupt = bernoulli(b->churn, cl->corrupt);
+    set_behaviour(b, k, &p);
     return sim_world_add_peer(b->w, &p, at);
 }
 

@@ -1,8 +1,9 @@
 /* sim_run.h: builds a simulated swarm (sim_world) from a scenario: ISPs, the initial seeds,
  * the leechers' arrival process (flash, Poisson, decaying Poisson, trace) and each peer's
- * drawn parameters (capacities, latency, linger, abort, crash, corruption). Randomness comes
- * from named streams of the scenario seed: "arrivals", "class-choice", "churn" and one
- * "class:<name>" stream per class, so adding a class does not reshuffle the others. */
+ * drawn parameters (capacities, latency, linger, abort, crash, corruption, special
+ * behaviours). Randomness comes from named streams of the scenario seed: "arrivals",
+ * "class-choice", "churn", and per class a "class:<name>" and a "behaviour:<name>" stream, so
+ * adding a class or a behaviour does not reshuffle the others. */
 #ifndef SIM_RUN_H
 #define SIM_RUN_H
 

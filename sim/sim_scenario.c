@@ -57,6 +57,7 @@ enum vtype {
 static const char *const payload_names[] = {"virtual", "real", NULL};
 static const char *const policy_names[] = {"random", "isp-biased", NULL};
 static const char *const process_names[] = {"flash", "poisson", "decay", "trace", NULL};
+static const char *const view_names[] = {"normal", "large", NULL};
 static const char *const role_names[] = {"leecher", "seed", NULL};
 /* The engine's piece pickers (bt_pick_strategy_parse; bt_picker.h is engine-private). */
 static const char *const picker_names[] = {"rarest-first", "random", "sequential", NULL};
@@ -100,6 +101,10 @@ enum key_id {
     K_LEAVE_AT,
     K_UPLOAD_LIMIT,
     K_ETA,
+    K_VIEW,
+    K_CORRUPT_RATE,
+    K_RESPONSE_DELAY,
+    K_LYING_HAVE,
     NKEYS
 };
 
@@ -158,7 +163,12 @@ static const key_def keys[NKEYS] = {
     [K_LEAVE_AT] = {SEC_CLASS, T_TIME_NEVER, R_SEED, "leave_at", CL(leave_at), NULL},
     [K_UPLOAD_LIMIT] = {SEC_CLASS, T_RATE_UNL, R_ANY, "upload_limit", CL(upload_limit_Bps), NULL},
     [K_ETA] = {SEC_FLUID, T_FRAC, R_ANY, "eta", FL(eta), NULL},
+    [K_VIEW] = {SEC_CLASS, T_ENUM, R_LEECH, "view", CL(view), view_names},
+    [K_CORRUPT_RATE] = {SEC_CLASS, T_FRAC, R_ANY, "corrupt_rate", CL(corrupt_rate), NULL},
+    [K_RESPONSE_DELAY] = {SEC_CLASS, T_DTIME, R_ANY, "response_delay", CL(response_delay), NULL},
+    [K_LYING_HAVE] = {SEC_CLASS, T_FRAC, R_LEECH, "lying_have", CL(lying_have), NULL},
 };
+_Static_assert(NKEYS <= 64, "sec.set is a 64-bit mask of keys");
 
 /* ---- loader state -------------------------------------------------------------------------- */
 
@@ -695,6 +705,9 @@ static void class_defaults(sim_class *c)
     c->linger = sim_dist_const(SIM_UNIT_TIME, 0);
     c->abort_after = (sim_dist){.kind = SIM_DIST_EXP, .unit = SIM_UNIT_TIME, .a = BT_SEC(600)};
     c->leave_at = BT_TIME_NEVER;
+    c->view = SIM_VIEW_NORMAL;
+    c->corrupt_rate = 1;
+    c->response_delay = sim_dist_const(SIM_UNIT_TIME, 0);
 }
 
 static int match_name(const char *const *names, const char *v)
@@ -1039,6 +1052,10 @@ static int check_class(loader *L, sim_scenario *sc, const sec *s)
         return sec_fail(L, s, BT_ERR_INVALID, "missing key 'down' (download capacity, e.g. 8Mbit)");
     if (c->choker_ops == NULL)
         return sec_fail(L, s, BT_ERR_INVALID, "the default choker 'reference' is not built in");
+    if ((s->set & (1ull << K_CORRUPT_RATE)) && !(s->set & (1ull << K_CORRUPT)))
+        return ent_fail(L, find_entry(L, si, K_CORRUPT_RATE), BT_ERR_INVALID,
+                        "corrupt_rate applies to the class's corrupting peers: set corrupt too "
+                        "(the probability that a peer corrupts; 1 = every peer)");
     if (c->role == SIM_ROLE_SEED)
         return 0;
     bool sh = s->set & (1ull << K_SHARE), ct = s->set & (1ull << K_COUNT);

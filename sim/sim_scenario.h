@@ -64,6 +64,19 @@
  *   corrupt         fraction   0          probability that a peer sends corrupt payload
  *   leave_at        time|forever  forever  seeds: absolute time at which they leave
  *   upload_limit    rate|unlimited  unlimited  told to the choker (slot count), 0 = none
+ *  Special (misbehaving) peers; see scenarios/README.md "Misbehaving peers":
+ *   corrupt_rate    fraction   1          share of a corrupting peer's blocks that are corrupt
+ *                                         (each block to each peer decided apart); needs
+ *                                         corrupt given in the same class
+ *   view            normal|large  normal  leechers: large = the large-view exploit: numwant
+ *                                         1000 (the tracker caps it), connection limits 1000,
+ *                                         re-announce every 60 s (or min_interval) while
+ *                                         short of that many peers
+ *   response_delay  time dist  0          slow responder: each peer (one draw per peer) serves
+ *                                         every request this long after it arrives
+ *   lying_have      fraction   0          leechers: share of the pieces it lacks that it
+ *                                         claims (1 = claims to be a seed); it ignores requests
+ *                                         for them (no BEP 6 reject: requesters time out)
  * [fluid]                                     (optional; the fluid model, sim_fluid.h)
  *   eta             fraction   estimated  effectiveness of file sharing in the Qiu-Srikant
  *                                         model; default: sim_fluid_eta_estimate (about 1
@@ -113,6 +126,7 @@ typedef enum sim_arrival_process {
     SIM_ARRIVALS_TRACE = 3,
 } sim_arrival_process;
 typedef enum sim_role { SIM_ROLE_LEECHER = 0, SIM_ROLE_SEED = 1 } sim_role;
+typedef enum sim_view { SIM_VIEW_NORMAL = 0, SIM_VIEW_LARGE = 1 } sim_view;
 
 /* Enum-valued fields below are stored as int (holding the enum's values). */
 typedef struct sim_scenario_swarm {
@@ -177,6 +191,10 @@ typedef struct sim_class {
     double corrupt;            /* probability that a peer sends corrupt payload */
     bt_time_us leave_at;       /* seeds; BT_TIME_NEVER = never */
     uint64_t upload_limit_Bps; /* 0 = none */
+    int view;                  /* sim_view; leechers */
+    double corrupt_rate;       /* share of a corrupting peer's blocks that are corrupt (1) */
+    sim_dist response_delay;   /* µs; per peer: added before each request is served (0) */
+    double lying_have;         /* leechers: share of the lacking pieces they claim (0) */
 } sim_class;
 
 typedef struct sim_scenario_fluid {

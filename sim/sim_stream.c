@@ -9,12 +9,15 @@ void sim_stream_init(sim_stream *s)
 {
     memset(s, 0, sizeof(*s));
     bt_buf_init(&s->bytes, bt_mem_default(), 0);
+    s->spans = s->inline_spans;
+    s->cap = SIM_STREAM_INLINE_SPANS;
 }
 
 void sim_stream_free(sim_stream *s)
 {
     bt_buf_free(&s->bytes);
-    free(s->spans);
+    if (s->spans != s->inline_spans)
+        free(s->spans);
     memset(s, 0, sizeof(*s));
 }
 
@@ -36,13 +39,14 @@ static int push(sim_stream *s, const sim_span *sp)
         }
     }
     if (s->count == s->cap) {
-        uint32_t ncap = s->cap ? s->cap * 2 : 8;
+        uint32_t ncap = s->cap * 2;
         sim_span *n = malloc(ncap * sizeof(*n));
         if (n == NULL)
             return BT_ERR_NOMEM;
         for (uint32_t i = 0; i < s->count; i++)
             n[i] = *at(s, i);
-        free(s->spans);
+        if (s->spans != s->inline_spans)
+            free(s->spans);
         s->spans = n;
         s->cap = ncap;
         s->head = 0;

@@ -19,12 +19,15 @@ typedef struct sim_span {
     uint32_t piece, begin; /* payload spans */
 } sim_span;
 
+#define SIM_STREAM_INLINE_SPANS 4 /* spans held in the stream itself (a power of two) */
+
 typedef struct sim_stream {
     bt_buf bytes;      /* real bytes of CTRL and PAYLOAD spans, from |off| on */
     size_t off;
-    sim_span *spans;   /* ring */
+    sim_span *spans;   /* ring: |inline_spans| until it needs more, then the heap */
     uint32_t head, count, cap;
     uint64_t queued;   /* bytes in all spans */
+    sim_span inline_spans[SIM_STREAM_INLINE_SPANS];
 } sim_stream;
 
 void sim_stream_init(sim_stream *s);

@@ -475,7 +475,7 @@ int sim_units_parse_fraction(const char *s, size_t len, double *out, char *err, 
         while (len > 0 && is_space(s[len - 1]))
             len--;
     }
-    double v = 0;
+    double v = 0; /* (gcc 12 -O3 -flto warns maybe-uninitialized) */
     int rc = sim_units_parse_real(s, len, &v, err, errlen);
     if (rc != 0)
         return rc;

@@ -163,7 +163,11 @@ int sim_world_add_peer(sim_world *w, const sim_peer_params *p, bt_time_us at)
     pe->r.planned_join = at;
     pe->r.crash_planned = p->crash;
     pe->r.abort_planned = p->abort_after_us != BT_TIME_NEVER;
-    pe->r.corrupt = p->corrupt;
+    pe->r.beh = p->beh;
+    if (p->corrupt)
+        pe->r.beh.corrupt_rate = 1;
+    pe->r.corrupt = pe->r.beh.corrupt_rate > 0;
+    pe->corrupt_key = sim_rng_derive(w->cfg.seed, "corrupt", i);
     pe->r.joined = pe->r.completed = pe->r.left = BT_TIME_NEVER;
     pe->timer_at = BT_TIME_NEVER;
     bt_buf_init(&pe->reply, bt_mem_default(), BT_TRACKER_MAX_REPLY);
@@ -216,6 +220,11 @@ static int make_client(sim_world *w, uint32_t i)
     bc.choker = ci->choker;
     bc.picker = ci->picker[0] != '\0' ? ci->picker : NULL;
     bc.upload_limit = ci->upload_limit;
+    if (p->p.beh.large_view)
+        bt_config_large_view(&bc);
+    bc.response_delay = p->p.beh.response_delay_us;
+    double lie = p->p.beh.lie_have;
+    bc.lie_have_ppm = lie <= 0 ? 0 : lie >= 1 ? BT_PPM : (uint32_t)(lie * BT_PPM + 0.5);
     uint64_t seed = sim_rng_derive(w->cfg.seed, "peer", i);
     bt_pcg32 idrng;
     bt_pcg32_seed(&idrng, seed, 20);
@@ -372,6 +381,15 @@ static void sample(sim_world *w, bool last)
     }
     s->avail_min = mn;
     s->avail_mean = (double)sum / w->npieces;
+    for (uint32_t i = 0; i < w->npeers; i++) { /* each peer's view: its connections now */
+        sim_peer *p = &w->peers[i];
+        if (p->c == NULL)
+            continue;
+        bt_client_stats st;
+        bt_client_get_stats(p->c, &st);
+        if (st.nconns_active > p->r.max_peers)
+            p->r.max_peers = st.nconns_active;
+    }
     if (!last)
         push_ev(w, w->now + w->cfg.sample_interval, SIM_EV_SAMPLE, 0, 0, 0);
 }

@@ -39,6 +39,16 @@ typedef struct sim_world_config {
     sim_net_config net;
 } sim_world_config;
 
+/* Special (misbehaving) peers; all zero = an ordinary peer. */
+typedef struct sim_behaviour {
+    bool large_view;              /* connects to everyone it can learn of (bt_config_large_view) */
+    double corrupt_rate;          /* share of the blocks it sends that are corrupt (0; the
+                                     params' |corrupt| flag means 1) */
+    bt_time_us response_delay_us; /* serves each request this long after it came (0) */
+    double lie_have;              /* claims this share of the pieces it lacks (0; 1 = claims to
+                                     be a seed); ignores requests for them */
+} sim_behaviour;
+
 /* What one peer is, decided by the scenario when it joins. */
 typedef struct sim_peer_params {
     uint32_t cls;              /* index into classes */
@@ -49,7 +59,8 @@ typedef struct sim_peer_params {
     bt_time_us abort_after_us; /* leave this long after joining if not complete; NEVER = no */
     bt_time_us leave_at;       /* absolute time to leave (initial seeds); NEVER = no */
     bool crash;                /* its departure is a crash (no goodbye) */
-    bool corrupt;              /* sends corrupt payload */
+    bool corrupt;              /* sends corrupt payload (every block) */
+    sim_behaviour beh;
 } sim_peer_params;
 
 typedef struct sim_world sim_world;
@@ -80,12 +91,15 @@ typedef struct sim_peer_result {
     bt_time_us latency_us;
     bt_time_us planned_join;   /* when it was scheduled to join */
     bt_time_us joined, completed, left; /* BT_TIME_NEVER when it did not happen */
-    bool crash_planned, abort_planned, corrupt;
+    bool crash_planned, abort_planned, corrupt; /* corrupt: corrupt_rate > 0 */
+    sim_behaviour beh;         /* with corrupt_rate = 1 for a peer that corrupts everything */
     uint8_t leave_kind;        /* 0 still there, 1 graceful, 2 abort, 3 crash */
     uint64_t bytes_up, bytes_down;     /* payload */
     uint64_t bytes_up_leeching;        /* payload sent before completing (all if it did not) */
     uint64_t *up_to_class, *down_from_class; /* payload by the other end's class */
     uint32_t hash_failures;
+    uint32_t announces;        /* announces it sent to the tracker */
+    uint32_t max_peers;        /* most handshaked connections seen at a sample instant */
 } sim_peer_result;
 
 typedef struct sim_sample {
@@ -129,6 +143,14 @@ uint32_t sim_world_nsamples(const sim_world *w);
 const sim_sample *sim_world_sample(const sim_world *w, uint32_t i);
 void sim_world_get_stats(const sim_world *w, sim_world_stats *out);
 const sim_world_config *sim_world_config_get(const sim_world *w);
+
+/* Whether the block at (|piece|, |begin|) that peer |from| sends to peer |to| is corrupt: always
+ * for a peer with |corrupt| set, never for one with corrupt_rate 0, otherwise with probability
+ * corrupt_rate, decided by a hash of (the sender's own key, the receiver, the piece, the 16 KiB
+ * block), so both payload modes decide alike and a block sent again to the same peer is
+ * corrupt again. Blocks are 16 KiB aligned (|begin| may be anywhere inside one). */
+bool sim_world_block_corrupt(const sim_world *w, uint32_t from, uint32_t to, uint32_t piece,
+                             uint32_t begin);
 
 /* Optional event trace (one line per join, completion, departure, ban), for determinism and
  * payload-mode comparisons. |f| may be NULL. */

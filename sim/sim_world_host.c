@@ -4,6 +4,7 @@
  * (real bytes or per-piece taint), upload weights, payload accounting by class, and the
  * unchoke time the engines report, by class pair. */
 #include "sim_grow.h"
+#include "sim_rng.h"
 #include "sim_world_int.h"
 
 #include <stdlib.h>
@@ -112,20 +113,46 @@ static int conn_new(sim_world *w, sim_conn_id nid, uint32_t a, uint32_t b, bt_co
 
 /* ---- engine output -> network ---- */
 
-static int push_payload(sim_world *w, uint32_t from, sim_stream *st, const bt_seg *sg, uint32_t n)
+#define BLOCK_BYTES 16384u /* BEP 3 block: the unit of corruption decisions */
+
+bool sim_world_block_corrupt(const sim_world *w, uint32_t from, uint32_t to, uint32_t piece,
+                             uint32_t begin)
+{
+    const sim_peer *s = &w->peers[from];
+    double rate = s->p.beh.corrupt_rate;
+    if (s->p.corrupt || rate >= 1)
+        return true;
+    if (!(rate > 0))
+        return false;
+    uint64_t block = begin / BLOCK_BYTES;
+    return sim_rng_unit(s->corrupt_key, to, ((uint64_t)piece << 32) | block) < rate;
+}
+
+static bool corrupts(const sim_peer *p) { return p->p.corrupt || p->p.beh.corrupt_rate > 0; }
+
+static int push_payload(sim_world *w, uint32_t from, uint32_t to, sim_stream *st, const bt_seg *sg,
+                        uint32_t n)
 {
     sim_peer *p = &w->peers[from];
     if (!w->cfg.real_bytes)
         return sim_stream_push_virtual(st, sg->piece, sg->begin, n);
     const uint8_t *src = p->store + (uint64_t)sg->piece * w->cfg.piece_size + sg->begin;
-    if (!p->p.corrupt)
+    if (!corrupts(p))
         return sim_stream_push_bytes(st, SIM_SPAN_PAYLOAD, src, n, sg->piece, sg->begin);
-    /* One span, like an honest sender's, so the receiver sees the same fragmentation. */
+    /* One span, like an honest sender's, so the receiver sees the same fragmentation; the
+     * bytes of corrupt blocks are flipped. */
     uint8_t *tmp = malloc(n ? n : 1);
     if (tmp == NULL)
         return BT_ERR_NOMEM;
-    for (uint32_t j = 0; j < n; j++)
-        tmp[j] = (uint8_t)(src[j] ^ 0x5a);
+    for (uint32_t j = 0; j < n;) {
+        uint32_t at = sg->begin + j, run = BLOCK_BYTES - at % BLOCK_BYTES;
+        if (run > n - j)
+            run = n - j;
+        uint8_t x = sim_world_block_corrupt(w, from, to, sg->piece, at) ? 0x5a : 0;
+        for (uint32_t k = 0; k < run; k++)
+            tmp[j + k] = (uint8_t)(src[j + k] ^ x);
+        j += run;
+    }
     int rv = sim_stream_push_bytes(st, SIM_SPAN_PAYLOAD, tmp, n, sg->piece, sg->begin);
     free(tmp);
     return rv;
@@ -140,6 +167,7 @@ static void pump(sim_world *w, uint32_t i, sim_conn_id nid)
     int side = side_of(sc, i);
     bt_conn_id cid = side == 0 ? sc->ca : sc->cb;
     sim_stream *st = &sc->dir[side];
+    uint32_t to = side == 0 ? sc->b : sc->a;
     for (;;) {
         uint64_t room = sim_net_writable(w->net, nid, p->host);
         const bt_seg *segs;
@@ -151,7 +179,7 @@ static void pump(sim_world *w, uint32_t i, sim_conn_id nid)
             uint32_t take = segs[k].len < room - moved ? (uint32_t)segs[k].len
                                                        : (uint32_t)(room - moved);
             int rv = segs[k].is_virtual
-                         ? push_payload(w, i, st, &segs[k], take)
+                         ? push_payload(w, i, to, st, &segs[k], take)
                          : sim_stream_push_bytes(st, SIM_SPAN_CTRL, segs[k].data, take, 0, 0);
             if (rv != 0) {
                 sim_world_fail(w, rv);
@@ -215,7 +243,8 @@ static void store_block(sim_world *w, uint32_t i, const bt_action *a)
     }
     sim_conn_id nid;
     sim_conn *sc = sim_host_conn(w, i, a->conn, &nid);
-    if (sc != NULL && w->peers[side_of(sc, i) == 0 ? sc->b : sc->a].p.corrupt)
+    uint32_t from = sc == NULL ? 0 : side_of(sc, i) == 0 ? sc->b : sc->a;
+    if (sc != NULL && sim_world_block_corrupt(w, from, i, a->piece, a->begin))
         p->taint[a->piece] = 1;
 }
 
@@ -330,6 +359,7 @@ static void handle_action(sim_world *w, uint32_t i, const bt_action *a)
         if (sim_evq_push(&w->q, &ev) != 0)
             sim_world_fail(w, BT_ERR_NOMEM);
         w->announces++;
+        p->r.announces++;
         break;
     }
     case BT_ACT_STORAGE_WRITE: store_block(w, i, a); break;

@@ -32,6 +32,7 @@ typedef struct sim_peer {
     bt_addr addr;
     uint8_t *store;          /* real-bytes mode: the peer's copy of the content */
     uint8_t *taint;          /* virtual mode: pieces with a block from a corrupt peer */
+    uint64_t corrupt_key;    /* keys its corrupt-block decisions (sim_world_block_corrupt) */
     uint8_t *have;           /* verified pieces (bit set) for availability */
     sim_link *links;         /* sorted by cid */
     uint32_t nlinks, links_cap;

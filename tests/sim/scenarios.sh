@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs every scenario in scenarios/ (scaled down with --set so each takes seconds under
 # ASan), checks the result files, and runs tiny.ini twice to check that every output but
-# run.json is byte-identical. Usage: SWARMLAB=/path/to/swarmlab bash tests/sim/scenarios.sh
+# run.json is byte-identical (and large-view.ini with misbehaving classes: twice, and with
+# real payload bytes). Usage: SWARMLAB=/path/to/swarmlab bash tests/sim/scenarios.sh
 set -eu
 : "${SWARMLAB:?set SWARMLAB to the swarmlab binary}"
 tmp=$(mktemp -d)
@@ -37,6 +38,23 @@ done
 "$SWARMLAB" sim scenarios/tiny.ini -o "$tmp/d3" --seed 2 --quiet > /dev/null
 if cmp -s "$tmp/d1/peers.tsv" "$tmp/d3/peers.tsv"; then echo "FAIL another seed, same peers.tsv"; fail=1
 else echo "ok   another seed, another run"; fi
+# misbehaving classes (every behaviour at once, on large-view.ini): the same seed gives
+# identical outputs, real payload bytes the same results as virtual payload, and peers.tsv
+# names each peer's behaviours
+mis=("${small[@]}" --set class.normal.corrupt=0.2 --set class.normal.corrupt_rate=0.1
+     --set class.seed.response_delay=2s --set class.large.lying_have=0.3)
+"$SWARMLAB" sim scenarios/large-view.ini -o "$tmp/m1" "${mis[@]}" > /dev/null
+"$SWARMLAB" sim scenarios/large-view.ini -o "$tmp/m2" "${mis[@]}" > /dev/null
+"$SWARMLAB" sim scenarios/large-view.ini -o "$tmp/m3" --real-bytes "${mis[@]}" > /dev/null
+for f in peers.tsv timeseries.tsv completion.tsv summary.json; do
+    if cmp -s "$tmp/m1/$f" "$tmp/m2/$f" && cmp -s "$tmp/m1/$f" "$tmp/m3/$f"; then
+        echo "ok   misbehaving peers: same seed and real bytes, identical $f"
+    else echo "FAIL misbehaving peers: $f differs (same seed or real bytes)"; fail=1; fi
+done
+for b in large-view,lying-have=0.3 corrupt=0.1 slow-responder=2.000s; do
+    if grep -q "	$b	" "$tmp/m1/peers.tsv"; then echo "ok   peers.tsv names behaviour $b"
+    else echo "FAIL peers.tsv does not name behaviour $b"; fail=1; fi
+done
 # a bad scenario is refused with the file, line and key named
 printf '[swarm]\nfile_size = 12 apples\n' > "$tmp/bad.ini"
 if "$SWARMLAB" sim "$tmp/bad.ini" -o "$tmp/bad" > "$tmp/bad.log" 2>&1; then
