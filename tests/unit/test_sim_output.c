@@ -141,7 +141,9 @@ static int class_index(const char *name)
     return -1;
 }
 
-/* peers.tsv: 14 fixed columns, then up_to_X / down_from_X per class, then bytes_up_leeching. */
+/* peers.tsv: PEERS_FIXED fixed columns (id .. max_peers), then up_to_X / down_from_X per class,
+ * then bytes_up_leeching. */
+#define PEERS_FIXED 17
 static void check_matrix(const table *peers, const table *m, bt_time_us end)
 {
     CU_ASSERT_FATAL(m->nrows == NCLS * NCLS);
@@ -149,13 +151,20 @@ static void check_matrix(const table *peers, const table *m, bt_time_us end)
     CU_ASSERT_STRING_EQUAL(m->header, "# from_class\tto_class\tbytes\tregular_unchoke_s\t"
                                       "optimistic_unchoke_s");
     uint64_t up[NCLS][NCLS] = {{0}}, down[NCLS][NCLS] = {{0}};
+    CU_ASSERT_FATAL(peers->header != NULL);
+    const char *first = strstr(peers->header, "\tup_to_seed\t");
+    CU_ASSERT_FATAL(first != NULL);
+    int tabs = 0; /* the per-class columns start where this test expects them */
+    for (const char *q = peers->header; q <= first; q++)
+        tabs += *q == '\t';
+    CU_ASSERT_FATAL(tabs == PEERS_FIXED);
     for (size_t r = 0; r < peers->nrows; r++) {
-        CU_ASSERT_FATAL(peers->ncols[r] == 14 + 2 * NCLS + 1);
+        CU_ASSERT_FATAL(peers->ncols[r] == PEERS_FIXED + 2 * NCLS + 1);
         int from = class_index(peers->cell[r][1]);
         CU_ASSERT_FATAL(from >= 0);
         for (int k = 0; k < NCLS; k++) {
-            up[from][k] += strtoull(peers->cell[r][14 + 2 * k], NULL, 10);
-            down[k][from] += strtoull(peers->cell[r][15 + 2 * k], NULL, 10);
+            up[from][k] += strtoull(peers->cell[r][PEERS_FIXED + 2 * k], NULL, 10);
+            down[k][from] += strtoull(peers->cell[r][PEERS_FIXED + 1 + 2 * k], NULL, 10);
         }
     }
     double run_s = (double)end / 1e6;
@@ -204,7 +213,7 @@ static void check_fairness(const table *peers, const char *summary)
     size_t n = 0, nratio = 0;
     for (size_t r = 0; r < peers->nrows; r++) {
         double dl = strtod(peers->cell[r][10], NULL);
-        uint64_t upl = strtoull(peers->cell[r][14 + 2 * NCLS], NULL, 10);
+        uint64_t upl = strtoull(peers->cell[r][PEERS_FIXED + 2 * NCLS], NULL, 10);
         if (dl <= 0)
             continue; /* the seed */
         rate[n++] = FILE_SIZE / dl;
