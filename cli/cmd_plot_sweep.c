@@ -2,6 +2,7 @@
  * download time per class against the first varied key, one figure per combination of the
  * other keys' values (plots/sweep.gp, fed through a pipe to gnuplot), and DIR/index.html. */
 #include "cli.h"
+#include "report.h"
 
 #include <errno.h>
 #include <jansson.h>
@@ -9,24 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-
-/* Writes 'value' and a newline to gnuplot, doubling single quotes (gnuplot's escape). */
-static void gp_quote(FILE *gp, const char *value)
-{
-    fputc('\'', gp);
-    for (const char *p = value; *p != '\0'; p++) {
-        if (*p == '\'')
-            fputc('\'', gp);
-        fputc((unsigned char)*p < 0x20 ? ' ' : *p, gp);
-    }
-    fputs("'\n", gp);
-}
-
-static void gp_str(FILE *gp, const char *name, const char *value)
-{
-    fprintf(gp, "%s = ", name);
-    gp_quote(gp, value);
-}
 
 /* True if the space-separated |list| holds |word|. */
 static bool has_word(const char *list, const char *word)
@@ -100,51 +83,93 @@ static void subtitle(json_t *vary, json_t *pt, char *out, size_t outlen)
     }
 }
 
-/* Writes |s| with HTML's special characters escaped. */
-static void html_put(FILE *f, const char *s)
+/* "mean ± ci" of one metric of one class of one point (|scale| divides). */
+static void metric_cell(FILE *f, const json_t *m, int digits)
 {
-    for (; *s != '\0'; s++) {
-        switch (*s) {
-        case '&':
-            fputs("&amp;", f);
-            break;
-        case '<':
-            fputs("&lt;", f);
-            break;
-        case '>':
-            fputs("&gt;", f);
-            break;
-        case '"':
-            fputs("&quot;", f);
-            break;
-        default:
-            fputc(*s, f);
-        }
+    fputs("<td>", f);
+    rpt_html_num(f, json_object_get(m, "mean"), digits);
+    if (json_is_number(json_object_get(m, "mean")) && json_is_number(json_object_get(m, "ci95"))) {
+        fputs(" &plusmn; ", f);
+        rpt_html_num(f, json_object_get(m, "ci95"), 2);
     }
+    fputs("</td>", f);
 }
 
-/* DIR/index.html: every figure, captioned with the other keys' values. */
+/* One row per point and class: the varied values, then the means with their CI half-widths. */
+static void points_table(FILE *f, json_t *root)
+{
+    static const char *const m[] = {"download_time_s", "completed_fraction", "share_ratio",
+                                    "upload_utilisation"};
+    json_t *vary = json_object_get(root, "vary"), *points = json_object_get(root, "points"), *pt;
+    size_t i, v;
+    json_t *x;
+    fputs("<h2>Points</h2>\n<table>\n<tr><th class=\"l\">point</th>", f);
+    json_array_foreach(vary, v, x)
+    {
+        fputs("<th class=\"l\">", f);
+        rpt_html_put(f, json_is_string(json_object_get(x, "key")) ? json_string_value(json_object_get(x, "key")) : "?");
+        fputs("</th>", f);
+    }
+    fputs("<th class=\"l\">class</th><th>runs</th><th>mean download time (s)</th>"
+          "<th>completed fraction</th><th>share ratio</th><th>upload utilisation</th></tr>\n",
+          f);
+    json_array_foreach(points, i, pt)
+    {
+        const char *name;
+        json_t *c;
+        json_object_foreach(json_object_get(pt, "classes"), name, c)
+        {
+            fprintf(f, "<tr><td class=\"l\"><a href=\"points/%zu/\">%zu</a></td>", i, i);
+            json_array_foreach(json_object_get(pt, "values"), v, x)
+            {
+                fputs("<td class=\"l\">", f);
+                rpt_html_put(f, json_is_string(x) ? json_string_value(x) : "?");
+                fputs("</td>", f);
+            }
+            fputs("<td class=\"l\">", f);
+            rpt_html_put(f, name);
+            fputs("</td><td>", f);
+            rpt_html_num(f, json_object_get(c, "n"), 6);
+            fputs("</td>", f);
+            for (size_t k = 0; k < 4; k++)
+                metric_cell(f, json_object_get(c, m[k]), 4);
+            fputs("</tr>\n", f);
+        }
+    }
+    fputs("</table>\n<p>Mean over the point's runs &plusmn; the half-width of its 95% "
+          "confidence interval (Student's t); &ndash;: not defined (no completions, or one run "
+          "per point).</p>\n",
+          f);
+}
+
+/* DIR/index.html: every figure, captioned with the other keys' values, and the points table. */
 static int write_index(const char *dir, json_t *root, size_t nfig)
 {
-    FILE *f = cli_plot_index_open(dir, "swarmlab sweep");
+    char title[512], stem[256];
+    const char *sc = json_string_value(json_object_get(root, "scenario"));
+    cli_scenario_stem(sc != NULL ? sc : "sweep", stem, sizeof(stem));
+    snprintf(title, sizeof(title), "swarmlab sweep: %s, %zu points, %lld replication(s) each",
+             stem, json_array_size(json_object_get(root, "points")),
+             (long long)json_integer_value(json_object_get(root, "replications")));
+    FILE *f = cli_plot_index_open(dir, title);
     if (f == NULL)
         return -1;
     json_t *vary = json_object_get(root, "vary"), *points = json_object_get(root, "points");
-    char sub[1024];
+    char sub[1024], name[64];
+    fputs("<h2>Figures</h2>\n", f);
     for (size_t j = 0; j < nfig; j++) {
         subtitle(vary, json_array_get(points, j), sub, sizeof(sub));
-        if (nfig == 1)
-            fprintf(f, "<figure><img src=\"sweep.svg\" alt=\"mean download time per class\">");
-        else
-            fprintf(f, "<figure><img src=\"sweep-%zu.svg\" alt=\"mean download time per class\">",
-                    j);
-        fputs("<figcaption>", f);
-        html_put(f, sub[0] != '\0' ? sub : "mean download time per class");
-        fputs("</figcaption></figure>\n", f);
+        snprintf(name, sizeof(name), nfig == 1 ? "sweep" : "sweep-%zu", j);
+        char cap[1200];
+        snprintf(cap, sizeof(cap), "Mean download time per class with 95%% CI bars%s%s",
+                 sub[0] != '\0' ? ": " : "", sub);
+        rpt_html_figure(f, dir, "", name, cap);
     }
-    fprintf(f, "<p>Data: <a href=\"sweep.tsv\">sweep.tsv</a>, <a href=\"sweep.json\">sweep.json"
-               "</a>; each point's runs under points/</p>\n</body></html>\n");
-    return fclose(f) == 0 ? 0 : -1;
+    points_table(f, root);
+    fputs("<h2>Data</h2>\n<p><a href=\"sweep.tsv\">sweep.tsv</a>, <a href=\"sweep.json\">"
+          "sweep.json</a>; each point's runs under points/N/ (replications.tsv, rep-SEED/).</p>\n",
+          f);
+    return rpt_html_close(f, dir);
 }
 
 /* Feeds gnuplot the variables of every figure and loads sweep.gp for each. */
@@ -153,16 +178,15 @@ static int draw(FILE *gp, const char *dir, const char *plots, json_t *root, size
     json_t *vary = json_object_get(root, "vary"), *points = json_object_get(root, "points");
     size_t nvary = json_array_size(vary), npoints = json_array_size(points);
     size_t n1 = json_array_size(json_object_get(json_array_get(vary, 0), "values"));
-    char classes[2048], xs[8192], xlab[256], sub[1024], out[64], script[4200];
+    char classes[2048], xs[8192], xlab[256], sub[1024], out[64];
     if (nvary == 0 || n1 == 0 || npoints == 0 || npoints % n1 != 0 ||
         leecher_classes(points, classes, sizeof(classes)) != 0 || classes[0] == '\0')
         return -1;
     x_axis(json_array_get(vary, 0), xs, sizeof(xs), xlab, sizeof(xlab));
-    snprintf(script, sizeof(script), "%s/sweep.gp", plots);
-    gp_str(gp, "dir", dir);
-    gp_str(gp, "classes", classes);
-    gp_str(gp, "xs", xs);
-    gp_str(gp, "xlab", xlab);
+    rpt_gp_str(gp, "dir", dir);
+    rpt_gp_str(gp, "classes", classes);
+    rpt_gp_str(gp, "xs", xs);
+    rpt_gp_str(gp, "xlab", xlab);
     fprintf(gp, "stride = %zu\nnx = %zu\nkcol = %zu\nmcol = %zu\nreps = %d\n", npoints / n1, n1,
             nvary + 2, nvary + 4, (int)json_integer_value(json_object_get(root, "replications")));
     *nfig = npoints / n1;
@@ -173,10 +197,9 @@ static int draw(FILE *gp, const char *dir, const char *plots, json_t *root, size
         else
             snprintf(out, sizeof(out), "sweep-%zu", j);
         fprintf(gp, "fig = %zu\n", j);
-        gp_str(gp, "out", out);
-        gp_str(gp, "subtitle", sub);
-        fputs("load ", gp);
-        gp_quote(gp, script);
+        rpt_gp_str(gp, "out", out);
+        rpt_gp_str(gp, "subtitle", sub);
+        rpt_gp_load(gp, plots, "sweep.gp");
     }
     return 0;
 }
@@ -191,22 +214,19 @@ int cli_plot_sweep(const char *dir, const char *plots)
         fprintf(stderr, "swarmlab plot: %s:%d: %s\n", path, je.line, je.text);
         return CLI_FAIL;
     }
-    fflush(NULL);
-    FILE *gp = popen("gnuplot", "w");
+    FILE *gp = rpt_gp_open();
     size_t nfig = 0;
     int rv = gp != NULL ? draw(gp, dir, plots, root, &nfig) : -1;
     if (rv != 0)
         fprintf(stderr, "swarmlab plot: %s: no varied key or no leecher class with completions\n",
                 path);
-    if (gp != NULL && pclose(gp) != 0) {
-        fprintf(stderr, "swarmlab plot: gnuplot failed (is gnuplot-nox installed?)\n");
+    if (gp != NULL && rpt_gp_close(gp) != 0)
         rv = -1;
-    }
     if (rv == 0 && write_index(dir, root, nfig) != 0)
         rv = -1;
     json_decref(root);
     if (rv == 0)
-        printf("figures: %s/%s.png (and .svg, %zu figure%s), %s/index.html\n", dir,
-               nfig == 1 ? "sweep" : "sweep-*", nfig, nfig == 1 ? "" : "s", dir);
+        printf("report: %s/index.html (figures: %s.png and .svg, %zu figure%s)\n", dir,
+               nfig == 1 ? "sweep" : "sweep-*", nfig, nfig == 1 ? "" : "s");
     return rv == 0 ? CLI_OK : CLI_FAIL;
 }

@@ -1,49 +1,60 @@
-# plots/sim.gp: figures of one simulation run (swarmlab sim -o DIR).
-# Usage: gnuplot -e "dir='DIR'; classes='adsl cable'" plots/sim.gp
-# Writes DIR/completion.{png,svg} (download-time CDF per leecher class) and
-# DIR/swarm.{png,svg} (leechers and seeds, with the fluid model's when DIR/fluid.tsv exists;
-# aggregate payload rate; piece availability).
+# plots/sim.gp: figures of one simulation run (swarmlab sim -o DIR), loaded by `swarmlab plot`.
+# Variables: dir; classes (all, for colours); cdf (completion.tsv's classes, block order);
+# hasfluid (1: overlay DIR/fluid.tsv). Writes DIR/completion.{png,svg} (download time CDF per
+# leecher class) and DIR/swarm.{png,svg} (leechers and seeds, with the fluid model's when
+# hasfluid; aggregate payload rate; piece availability).
+reset
 if (!exists("dir")) dir = "results"
-if (!exists("classes")) classes = ""
-set datafile separator "\t"
-set datafile commentschars "#"
+if (!exists("cdf")) cdf = ""
+if (!exists("hasfluid")) hasfluid = 0
+load plotsdir."/common.gp"
 peers = dir."/peers.tsv"
 ts = dir."/timeseries.tsv"
 fluid = dir."/fluid.tsv"
-hasfluid = system("test -s '".fluid."' && echo 1 || echo 0") + 0
 do for [fmt in "png svg"] {
-    if (fmt eq "png") { set terminal pngcairo size 900,560 noenhanced } else { set terminal svg size 900,560 noenhanced }
-    set output dir."/completion.".fmt
-    set title "download time by class (CDF of completed leechers)"
-    set xlabel "download time (s)"
-    set ylabel "fraction of the class's leechers done"
-    set key right bottom
-    set grid
-    set yrange [0:1]
-    set xrange [0:*]
-    plot for [i=1:words(classes)] dir."/completion.tsv" index (i-1) using 1:2 with steps lw 2 \
-        title word(classes, i)
-    unset yrange
-    if (fmt eq "png") { set terminal pngcairo size 900,900 noenhanced } else { set terminal svg size 900,900 noenhanced }
+    if (words(cdf) > 0) {
+        eval termcmd(fmt, 900, 560)
+        set output dir."/completion.".fmt
+        set title "Download time by class (CDF over each class's leechers; incomplete ones keep it below 1)"
+        set xlabel "download time: join to completion (s)"
+        set ylabel "fraction of the class's leechers done"
+        set key right bottom title "class"
+        set yrange [0:1.02]
+        set xrange [0:*]
+        plot for [i=1:words(cdf)] dir."/completion.tsv" index (i-1) using 1:2 with steps lw 2 \
+            lc rgb ccol(word(cdf, i)) title word(cdf, i)
+        unset output
+        unset yrange
+        unset xrange
+    }
+    eval termcmd(fmt, 900, 900)
     set output dir."/swarm.".fmt
-    set multiplot layout 3,1
-    set title "peers in the swarm"
+    set multiplot layout 3,1 title "Swarm over time"
+    set lmargin at screen 0.08
+    set rmargin at screen 0.72
+    set title "Peers in the swarm".(hasfluid ? " (dashed: Qiu-Srikant fluid model)" : " (no fluid model for this run)")
     set xlabel "simulated time (s)"
     set ylabel "peers"
-    set key left top
+    set key outside right top title ""
+    set yrange [0:*]
     if (hasfluid) {
-        plot ts using 1:2 with lines lw 2 lc 1 title "leechers", \
-             ts using 1:3 with lines lw 2 lc 2 title "seeds", \
-             fluid using 1:2 with lines lw 2 lc 1 dt 2 title "leechers (fluid model)", \
-             fluid using 1:3 with lines lw 2 lc 2 dt 2 title "seeds (fluid model)"
+        plot ts using 1:2 with lines lw 2 lc rgb "#1f77b4" title "leechers", \
+             ts using 1:3 with lines lw 2 lc rgb "#2ca02c" title "seeds", \
+             fluid using 1:2 with lines lw 2 lc rgb "#1f77b4" dt 2 title "leechers (fluid model)", \
+             fluid using 1:3 with lines lw 2 lc rgb "#2ca02c" dt 2 title "seeds (fluid model)"
     } else {
-        plot ts using 1:2 with lines lw 2 title "leechers", ts using 1:3 with lines lw 2 title "seeds"
+        plot ts using 1:2 with lines lw 2 lc rgb "#1f77b4" title "leechers", \
+             ts using 1:3 with lines lw 2 lc rgb "#2ca02c" title "seeds"
     }
-    set title "aggregate payload rate"
-    set ylabel "MB/s"
-    plot ts using 1:($4/1e6) with lines lw 2 title "payload delivered"
-    set title "piece availability among present peers"
-    set ylabel "copies"
-    plot ts using 1:5 with lines lw 2 title "rarest piece", ts using 1:6 with lines lw 2 title "mean"
+    set title "Aggregate payload rate"
+    set ylabel "payload delivered (MB/s)"
+    plot ts using 1:($4/1e6) with lines lw 2 lc rgb "#d62728" title "all peers"
+    set title "Piece availability among present peers"
+    set ylabel "copies of a piece"
+    plot ts using 1:5 with lines lw 2 lc rgb "#9467bd" title "rarest piece", \
+         ts using 1:6 with lines lw 2 lc rgb "#ff7f0e" title "mean over pieces"
     unset multiplot
+    unset output
+    unset lmargin
+    unset rmargin
 }
