@@ -14,7 +14,7 @@ FUZZ_SECONDS ?= 20
 
 # Debian packages the build, the tests and the demo need (installed by `make deps`).
 DEB_PKGS  := build-essential pkg-config libssl-dev libcunit1-dev libgsl-dev libinih-dev \
-             libjansson-dev mktorrent transmission-cli clang gnuplot-nox
+             libjansson-dev mktorrent transmission-cli clang gnuplot-nox chromium
 
 SAN       ?= 0
 BUILD     ?= build/rel
@@ -62,13 +62,14 @@ UNIT_BIN   := $(BUILD)/unit_tests
 BENCH_BIN  := $(BUILD)/bench
 REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz_replay_%)
 
-.PHONY: all check demo bench fuzz install clean deps lint lint-objs unit replay interop simtest help
+.PHONY: all check demo bench fuzz install clean deps lint lint-objs unit replay interop simtest help \
+        plots
 .DEFAULT_GOAL := all
 
 all: $(SWARMLAB)
 
 help:
-	@echo "targets: all check demo bench fuzz install clean deps lint"
+	@echo "targets: all check demo bench fuzz install clean deps lint plots (RUN=DIR)"
 
 # --- compilation ------------------------------------------------------------------
 $(BUILD)/%.o: %.c
@@ -141,6 +142,12 @@ demo: deps
 	$(MAKE) SAN=0 all
 	./$(BUILD)/swarmlab sim scenarios/tiny.ini -o results/demo
 	./$(BUILD)/swarmlab plot results/demo
+
+# Figures (PNG, SVG) and index.html of a results directory: a `swarmlab sim` run, a
+# --replications directory or a `swarmlab sweep` directory (make plots RUN=results/x).
+plots: $(SWARMLAB)
+	@test -n "$(RUN)" || { echo "usage: make plots RUN=DIR (a swarmlab sim, sim --replications or sweep directory)"; exit 2; }
+	./$(SWARMLAB) plot "$(RUN)"
 
 # Micro-benchmarks, the 1,000-peer flash crowd (wall time, events/s, peak RSS), then a
 # 100-point sweep of tiny.ini (wall time, peak RSS).

@@ -75,6 +75,8 @@ static void metrics(const json_t *reps, char *out, size_t len)
     }
 }
 
+static bool want_seed(const rpt_class *c) { return c->seed; }
+
 static int draw(const char *dir, const char *plots, const rpt_report *rp, const json_t *reps,
                 const char *cdf, size_t nreps)
 {
@@ -88,6 +90,8 @@ static int draw(const char *dir, const char *plots, const rpt_report *rp, const 
     rpt_gp_str(gp, "cdf", cdf);
     metrics(reps, list, sizeof(list));
     rpt_gp_str(gp, "metrics", list);
+    rpt_run_classes(rp->run, want_seed, list, sizeof(list));
+    rpt_gp_str(gp, "seeds", list);
     rpt_gp_int(gp, "runs", (long)nreps);
     rpt_gp_load(gp, plots, "reps.gp");
     return rpt_gp_close(gp);
@@ -133,10 +137,7 @@ static int write_index(const char *dir, const rpt_report *rp, const json_t *reps
     FILE *f = cli_plot_index_open(dir, title);
     if (f == NULL)
         return -1;
-    const char *names[RPT_MAX_CLASSES];
-    for (size_t k = 0; k < rp->run->ncls; k++)
-        names[k] = rp->run->cls[k].name;
-    rpt_html_reps(f, reps, names, rp->run->ncls);
+    rpt_html_reps(f, reps, rp->run);
     runs_table(f, rv, n);
     rpt_html_fluid(f, rp->summary);
     fputs("<h2>Figures over all runs</h2>\n", f);

@@ -44,8 +44,10 @@ void rpt_html_note(FILE *f, const char *text);
 void rpt_html_summary(FILE *f, const json_t *summary, const char *const *classes, size_t n);
 /* The fluid model's table of a summary.json (or a note when it has none). */
 void rpt_html_fluid(FILE *f, const json_t *summary);
-/* The per-class table of a replications.json (mean, sd, 95% CI of each metric). */
-void rpt_html_reps(FILE *f, const json_t *reps, const char *const *classes, size_t n);
+typedef struct rpt_run rpt_run;
+/* The per-class table of a replications.json (mean and 95% CI of each metric), classes in
+ * |r|'s order (a seed class has no share ratio). */
+void rpt_html_reps(FILE *f, const json_t *reps, const rpt_run *r);
 /* Ends the page and closes it; 0 or -1 on a write error. */
 int rpt_html_close(FILE *f, const char *dir);
 
@@ -61,7 +63,7 @@ typedef struct rpt_class {
     double up_min_Bps, up_max_Bps;
 } rpt_class;
 
-typedef struct rpt_run {
+struct rpt_run {
     rpt_class cls[RPT_MAX_CLASSES]; /* class order (peers.tsv's up_to_* columns) */
     size_t ncls;
     /* 1-based columns of peers.tsv, for gnuplot */
@@ -70,7 +72,7 @@ typedef struct rpt_run {
     bool isp_mixed; /* some class has peers in two ISPs: no ISP matrix */
     char isp_names[RPT_MAX_ISPS][RPT_MAX_NAME]; /* from scenario.ini; "" if unknown */
     size_t nisp_names;
-} rpt_run;
+};
 
 /* Reads DIR/peers.tsv (required) and DIR/summary.json's class roles into |r|. Returns 0, or
  * -1 after printing an error naming the file and line. */

@@ -12,7 +12,7 @@
 static const char css[] =
     "body{font-family:sans-serif;max-width:1200px;margin:1em auto;padding:0 1em;color:#222}"
     "table{border-collapse:collapse;margin:.5em 0 1em}"
-    "th,td{border:1px solid #bbb;padding:.2em .5em;text-align:right}"
+    "th,td{border:1px solid #bbb;padding:.2em .5em;text-align:right}td{white-space:nowrap}"
     "th{background:#eee}td.l,th.l{text-align:left}"
     "figure{margin:1em 0}img{max-width:100%;height:auto;border:1px solid #ddd}"
     "figcaption{font-size:.9em;color:#444}.note{color:#844;font-style:italic}";
@@ -276,20 +276,21 @@ static void rep_cell(FILE *f, const json_t *m, bool bytes)
     fputs("</td>", f);
 }
 
-void rpt_html_reps(FILE *f, const json_t *reps, const char *const *classes, size_t n)
+void rpt_html_reps(FILE *f, const json_t *reps, const rpt_run *r)
 {
     fputs("<h2>Per-class means over the replications</h2>\n<table>\n", f);
     head_row(f, "<class|runs|mean download time (s)|median download time (s)|completed fraction|"
                 "share ratio|upload utilisation|bytes up (MB)|bytes down (MB)");
-    for (size_t i = 0; i < n; i++) {
-        const json_t *c = json_object_get(reps, classes[i]);
+    for (size_t i = 0; i < r->ncls; i++) {
+        const json_t *c = json_object_get(reps, r->cls[i].name);
         if (c == NULL)
             continue;
         fputs("<tr>", f);
-        cell_text(f, classes[i]);
+        cell_text(f, r->cls[i].name);
         cell_num(f, json_object_get(json_object_get(c, "bytes_up"), "runs"), 4);
         for (size_t m = 0; m < sizeof(rep_metrics) / sizeof(rep_metrics[0]); m++)
-            rep_cell(f, json_object_get(c, rep_metrics[m]), m >= 5);
+            rep_cell(f, r->cls[i].seed && m == 3 ? NULL : json_object_get(c, rep_metrics[m]),
+                     m >= 5);
         fputs("</tr>\n", f);
     }
     fputs("</table>\n<p>Each cell: the mean over the runs and its 95% confidence interval "

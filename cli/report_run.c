@@ -110,13 +110,21 @@ static int parse_row(rpt_run *r, char *line, prow *p, const char *path, long ln,
     int k = clen < RPT_MAX_NAME ? find_class(r, name) : -1;
     if (k < 0 && grow && add_class(r, cls, clen, path, ln) == 0)
         k = (int)r->ncls - 1;
-    double isp;
-    if (k < 0 || num_field(f[r->c_isp - 1], &isp) != 0 || num_field(f[r->c_up - 1], &p->up_Bps) ||
-        num_field(f[r->c_join - 1], &p->join_s) || num_field(f[r->c_dl - 1], &p->download_s) ||
-        num_field(f[r->c_bup - 1], &p->bytes_up) || num_field(f[r->c_bdown - 1], &p->bytes_down) || isp < 0 || isp >= RPT_MAX_ISPS) {
-        fprintf(stderr, "swarmlab plot: %s:%ld: bad row (unknown class '%.*s' or a bad number)\n",
-                path, ln, (int)(clen < 80 ? clen : 80), cls);
+    if (k < 0) {
+        fprintf(stderr, "swarmlab plot: %s:%ld: unknown class '%.*s'\n", path, ln,
+                (int)(clen < 80 ? clen : 80), cls);
         return -1;
+    }
+    double isp, *dst[] = {&isp, &p->up_Bps, &p->join_s, &p->download_s, &p->bytes_up,
+                          &p->bytes_down};
+    int src[] = {r->c_isp, r->c_up, r->c_join, r->c_dl, r->c_bup, r->c_bdown};
+    for (size_t i = 0; i < 6; i++) {
+        if (num_field(f[src[i] - 1], dst[i]) != 0 || (i == 0 && (isp < 0 || isp >= RPT_MAX_ISPS))) {
+            size_t vlen = strcspn(f[src[i] - 1], "\t");
+            fprintf(stderr, "swarmlab plot: %s:%ld: column %d: bad value '%.*s'\n", path, ln,
+                    src[i], (int)(vlen < 80 ? vlen : 80), f[src[i] - 1]);
+            return -1;
+        }
     }
     p->cls = (size_t)k;
     p->isp = (long)isp;
