@@ -147,9 +147,14 @@ void rpt_report_figures(FILE *f, const char *dir, const char *prefix, const rpt_
     if (rp->run->dl_max_s > 0)
         rpt_html_figure(f, dir, prefix, "time_vs_upload",
                         "Download time against upload capacity, one point per completed leecher");
+    else
+        rpt_html_note(f, "No download time against upload capacity: no leecher completed.");
     if (rp->run->ratio_max > 0)
         rpt_html_figure(f, dir, prefix, "ratio_vs_upload",
                         "Share ratio (bytes up / bytes down) against upload capacity, per peer");
+    else
+        rpt_html_note(f, "No share ratio against upload capacity: no peer uploaded and "
+                         "downloaded.");
     rpt_html_figure(f, dir, prefix, "swarm",
                     "Swarm size over time (with the fluid model), payload rate, availability");
     if (!rp->fluid)

@@ -201,7 +201,8 @@ static void class_table(FILE *f, const json_t *s, const char *const *classes, si
 {
     const json_t *cl = json_object_get(s, "classes"), *fa = json_object_get(s, "fairness");
     fputs("<h2>Classes</h2>\n<table>\n", f);
-    head_row(f, "<class|<role|peers|completed|mean (s)|median (s)|p5 (s)|p95 (s)|share ratio|"
+    head_row(f, "<class|<role|peers|completed|download mean (s)|download median (s)|download p5 (s)|"
+                "download p95 (s)|share ratio|"
                 "upload utilisation|Jain: download rate|Jain: download/upload|"
                 "bytes up (MB)|bytes down (MB)");
     for (size_t i = 0; i < n; i++)

@@ -36,6 +36,12 @@ static int read_matrix(const char *dir, const rpt_run *r, mcell *m)
     int rv = 1;
     while (rv == 1 && fgets(line, sizeof(line), f) != NULL) {
         ln++;
+        if (strchr(line, '\n') == NULL && !feof(f)) {
+            fprintf(stderr, "swarmlab plot: %s:%ld: line longer than %zu bytes\n", path, ln,
+                    sizeof(line) - 2);
+            rv = -1;
+            break;
+        }
         if (line[0] == '#' || line[0] == '\n')
             continue;
         mcell c;
@@ -47,8 +53,10 @@ static int read_matrix(const char *dir, const rpt_run *r, mcell *m)
         }
         if (a < 0 || b < 0 || !(c.bytes >= 0) || !(c.regular_s >= 0) || !(c.optimistic_s >= 0) ||
             ln > 70000) {
-            fprintf(stderr, "swarmlab plot: %s:%ld: bad row (unknown class or bad number)\n",
-                    path, ln);
+            line[strcspn(line, "\r\n")] = '\0';
+            fprintf(stderr, "swarmlab plot: %s:%ld: bad row '%.120s' (want from_class, to_class, "
+                            "bytes, regular_unchoke_s, optimistic_unchoke_s; known classes)\n",
+                    path, ln, line);
             rv = -1;
         } else {
             m[(size_t)a * r->ncls + (size_t)b] = c;

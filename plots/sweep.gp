@@ -12,17 +12,23 @@
 #   nx       how many values the first key has
 #   xlab     the x axis label; subtitle: the other keys' values in this figure (or "")
 #   reps     replications per point
-set datafile separator "\t"
-set datafile missing NaN
+reset
+load plotsdir."/common.gp"
 data = dir."/sweep.tsv"
 xi(p) = int(p) / stride
 xpos(p) = xs eq "" ? xi(p) : real(word(xs, xi(p) + 1))
+# classes side by side around each x, so their error bars do not hide each other
+xlo = 0
+xhi = nx - 1
+if (xs ne "") { xlo = real(word(xs, 1)); xhi = xlo; do for [i=2:words(xs)] { v = real(word(xs, i)); xlo = v < xlo ? v : xlo; xhi = v > xhi ? v : xhi } }
+dodge = (xhi > xlo ? xhi - xlo : 1) * 0.012
+xoff(i) = (i - (words(classes) + 1) / 2.0) * dodge
 ci(s) = s eq "nan" ? 0 : real(s)
 pick(p, c, y) = (int(p) % stride == fig && strcol(kcol) eq c) ? y : NaN
 do for [fmt in "png svg"] {
-    if (fmt eq "png") { set terminal pngcairo size 900,560 noenhanced } else { set terminal svg size 900,560 noenhanced }
+    eval termcmd(fmt, 900, 560)
     set output dir."/".out.".".fmt
-    set title "mean download time per class (".(reps > 1 ? sprintf("error bars: 95%% CI over %d replications", reps) : "one replication per point: no CI").")".(subtitle eq "" ? "" : "\n".subtitle)
+    set title "Mean download time per class (".(reps > 1 ? sprintf("error bars: 95%% CI over %d replications", reps) : "one replication per point: no CI").")".(subtitle eq "" ? "" : "\n".subtitle)
     set xlabel xlab
     set ylabel "mean download time (s)"
     set key outside right top
@@ -32,14 +38,14 @@ do for [fmt in "png svg"] {
     if (xs eq "") {
         set xrange [-0.5:nx - 0.5]
         plot for [i=1:words(classes)] data skip 1 \
-            using (xpos($1)):(pick($1, word(classes, i), column(mcol))):(ci(strcol(mcol + 1))):xticlabels(2) \
-            with yerrorlines lw 2 pt 7 title word(classes, i)
+            using (xpos($1) + xoff(i)):(pick($1, word(classes, i), column(mcol))):(ci(strcol(mcol + 1))):xticlabels(2) \
+            with yerrorlines lw 2 pt 7 lc rgb ccol(word(classes, i)) title word(classes, i)
     } else {
         set autoscale x
         set xtics autofreq
         plot for [i=1:words(classes)] data skip 1 \
-            using (xpos($1)):(pick($1, word(classes, i), column(mcol))):(ci(strcol(mcol + 1))) \
-            with yerrorlines lw 2 pt 7 title word(classes, i)
+            using (xpos($1) + xoff(i)):(pick($1, word(classes, i), column(mcol))):(ci(strcol(mcol + 1))) \
+            with yerrorlines lw 2 pt 7 lc rgb ccol(word(classes, i)) title word(classes, i)
     }
     unset output
 }

@@ -142,6 +142,22 @@ if "$SWARMLAB" plot "$tmp/bad" --plots plots > /dev/null 2> "$tmp/bad.err"; then
 elif grep -q 'peers.tsv:3:' "$tmp/bad.err"; then ok "bad peers.tsv refused: $(head -1 "$tmp/bad.err")"
 else bad "bad peers.tsv: unclear error: $(cat "$tmp/bad.err")"; fi
 
+cp -r "$tmp/tiny" "$tmp/bad2"
+sed -i '3s/^[a-z]*\t/nosuchclass\t/' "$tmp/bad2/matrix.tsv"
+if "$SWARMLAB" plot "$tmp/bad2" --plots plots > /dev/null 2> "$tmp/bad2.err"; then bad "bad matrix.tsv accepted"
+elif grep -q "matrix.tsv:3: bad row 'nosuchclass" "$tmp/bad2.err"; then ok "bad matrix.tsv refused: $(head -1 "$tmp/bad2.err")"
+else bad "bad matrix.tsv: unclear error: $(cat "$tmp/bad2.err")"; fi
+cp -r "$tmp/tiny" "$tmp/bad3"
+sed -i '1s/\tdownload_s\t/\tdl\t/' "$tmp/bad3/peers.tsv"
+if "$SWARMLAB" plot "$tmp/bad3" --plots plots > /dev/null 2> "$tmp/bad3.err"; then bad "peers.tsv without download_s accepted"
+elif grep -q "peers.tsv:1: no column 'download_s'" "$tmp/bad3.err"; then ok "peers.tsv without download_s refused"
+else bad "missing column: unclear error: $(cat "$tmp/bad3.err")"; fi
+awk 'NR == 2 {printf "%s", $0; for (i = 0; i < 70000; i++) printf "x"; print ""; next} {print}' \
+    "$tmp/tiny/peers.tsv" > "$tmp/bad3/peers.tsv"
+if "$SWARMLAB" plot "$tmp/bad3" --plots plots > /dev/null 2> "$tmp/bad3.err"; then bad "overlong peers.tsv line accepted"
+elif grep -q "peers.tsv:2: line longer than" "$tmp/bad3.err"; then ok "overlong peers.tsv line refused"
+else bad "overlong line: unclear error: $(cat "$tmp/bad3.err")"; fi
+
 # 6. replications: means with CIs, pooled CDF, the first run's figures
 "$SWARMLAB" sim tests/sim/report-isp.ini --replications 3 --seed 5 -q -o "$tmp/reps" > /dev/null
 plot "$tmp/reps"
