@@ -27,8 +27,7 @@ static void plot_usage(FILE *out)
             "      and the first replication's report (rep-SEED/index.html).\n"
             "  'swarmlab sweep' directory (DIR/sweep.json): mean download time per class\n"
             "      against the first varied key with 95%% CIs (sweep or sweep-J).\n"
-            "PLOTSDIR holds the gnuplot scripts (default ./plots, else " SWARMLAB_PLOTS_DIR
-            ").\n");
+            "PLOTSDIR holds the gnuplot scripts (default ./plots, else " SWARMLAB_PLOTS_DIR ").\n");
 }
 
 static bool exists(const char *dir, const char *name)
@@ -83,8 +82,10 @@ int cmd_plot(int argc, char **argv)
     if (exists(dir, "replications.json"))
         return rpt_plot_reps(dir, plots);
     if (!exists(dir, "peers.tsv")) {
-        fprintf(stderr, "swarmlab plot: %s: not a results directory (no peers.tsv, "
-                        "replications.json or sweep.json)\n", dir);
+        fprintf(stderr,
+                "swarmlab plot: %s: not a results directory (no peers.tsv, "
+                "replications.json or sweep.json)\n",
+                dir);
         return CLI_FAIL;
     }
     return plot_run(dir, plots);

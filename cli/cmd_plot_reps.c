@@ -69,13 +69,19 @@ static void metrics(const json_t *reps, char *out, size_t len)
         json_t *c;
         bool any = false;
         json_object_foreach((json_t *)reps, name, c)
-        any = any || json_is_number(json_object_get(json_object_get(c, m[i]), "mean"));
+        {
+            if (json_is_number(json_object_get(json_object_get(c, m[i]), "mean")))
+                any = true;
+        }
         if (any)
             used += (size_t)snprintf(out + used, len - used, "%s%s", used ? " " : "", m[i]);
     }
 }
 
-static bool want_seed(const rpt_class *c) { return c->seed; }
+static bool want_seed(const rpt_class *c)
+{
+    return c->seed;
+}
 
 static int draw(const char *dir, const char *plots, const rpt_report *rp, const json_t *reps,
                 const char *cdf, size_t nreps)
@@ -125,8 +131,8 @@ static void runs_table(FILE *f, const rep *reps, size_t n)
     fputs("</table>\n", f);
 }
 
-static int write_index(const char *dir, const rpt_report *rp, const json_t *reps,
-                       const rep *rv, size_t n)
+static int write_index(const char *dir, const rpt_report *rp, const json_t *reps, const rep *rv,
+                       size_t n)
 {
     char title[512], stem[256], prefix[300];
     const char *sc = json_string_value(json_object_get(rp->summary, "scenario"));

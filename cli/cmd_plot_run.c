@@ -40,8 +40,14 @@ static int cdf_classes(const char *dir, char *out, size_t outlen)
     return rv;
 }
 
-static bool want_done(const rpt_class *c) { return c->done > 0; }
-static bool want_ratio(const rpt_class *c) { return c->ratio > 0; }
+static bool want_done(const rpt_class *c)
+{
+    return c->done > 0;
+}
+static bool want_ratio(const rpt_class *c)
+{
+    return c->ratio > 0;
+}
 
 static bool nonempty(const char *dir, const char *name)
 {
@@ -111,9 +117,9 @@ int rpt_report_draw(const char *dir, const char *plots, rpt_report *rp)
         return -1;
     rp->fluid = nonempty(dir, "fluid.tsv") && nonempty(dir, "timeseries.tsv");
     rp->matrix = rpt_run_matrix(dir, rp->run);
-    rp->isp = rp->matrix < 0 ? -1
-                             : rpt_run_isp(dir, rp->run, isps, sizeof(isps), &rp->cross,
-                                           &rp->isp_why);
+    rp->isp = rp->matrix < 0
+                  ? -1
+                  : rpt_run_isp(dir, rp->run, isps, sizeof(isps), &rp->cross, &rp->isp_why);
     if (rp->isp < 0)
         return -1;
     FILE *gp = rpt_gp_open();
@@ -178,17 +184,18 @@ void rpt_report_figures(FILE *f, const char *dir, const char *prefix, const rpt_
     }
 }
 
-static void data_links(FILE *f)
+/* Links to the run's data files that exist (results, then the tables derived for figures). */
+static void data_links(FILE *f, const char *dir)
 {
-    static const char *const files[] = {"peers.tsv",   "timeseries.tsv", "completion.tsv",
-                                        "matrix.tsv",  "fluid.tsv",      "summary.json",
-                                        "scenario.ini"};
+    static const char *const files[] = {
+        "peers.tsv",    "timeseries.tsv", "completion.tsv", "matrix.tsv",        "fluid.tsv",
+        "summary.json", "run.json",       "scenario.ini",   "report-matrix.tsv", "report-isp.tsv"};
+    size_t n = 0;
     fputs("<h2>Data</h2>\n<p>", f);
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++)
-        fprintf(f, "%s<a href=\"%s\">%s</a>", i ? ", " : "", files[i], files[i]);
-    fputs("; derived for the figures: <a href=\"report-matrix.tsv\">report-matrix.tsv</a>"
-          " (row shares), report-isp.tsv (when drawn).</p>\n",
-          f);
+        if (nonempty(dir, files[i]))
+            fprintf(f, "%s<a href=\"%s\">%s</a>", n++ ? ", " : "", files[i], files[i]);
+    fputs(". The report-*.tsv files are derived from the others for the figures.</p>\n", f);
 }
 
 int rpt_report_index(const char *dir, const rpt_report *rp)
@@ -210,6 +217,6 @@ int rpt_report_index(const char *dir, const rpt_report *rp)
                 isfinite(rp->cross) ? 100 * rp->cross : 0.0);
     fputs("<h2>Figures</h2>\n", f);
     rpt_report_figures(f, dir, "", rp);
-    data_links(f);
+    data_links(f, dir);
     return rpt_html_close(f, dir);
 }

@@ -107,7 +107,9 @@ static void points_table(FILE *f, json_t *root)
     json_array_foreach(vary, v, x)
     {
         fputs("<th class=\"l\">", f);
-        rpt_html_put(f, json_is_string(json_object_get(x, "key")) ? json_string_value(json_object_get(x, "key")) : "?");
+        rpt_html_put(f, json_is_string(json_object_get(x, "key"))
+                            ? json_string_value(json_object_get(x, "key"))
+                            : "?");
         fputs("</th>", f);
     }
     fputs("<th class=\"l\">class</th><th>runs</th><th>mean download time (s)</th>"
@@ -148,8 +150,8 @@ static int write_index(const char *dir, json_t *root, size_t nfig)
     char title[512], stem[256];
     const char *sc = json_string_value(json_object_get(root, "scenario"));
     cli_scenario_stem(sc != NULL ? sc : "sweep", stem, sizeof(stem));
-    snprintf(title, sizeof(title), "swarmlab sweep: %s, %zu points, %lld replication(s) each",
-             stem, json_array_size(json_object_get(root, "points")),
+    snprintf(title, sizeof(title), "swarmlab sweep: %s, %zu points, %lld replication(s) each", stem,
+             json_array_size(json_object_get(root, "points")),
              (long long)json_integer_value(json_object_get(root, "replications")));
     FILE *f = cli_plot_index_open(dir, title);
     if (f == NULL)

@@ -69,7 +69,7 @@ struct rpt_run {
     /* 1-based columns of peers.tsv, for gnuplot */
     int c_class, c_isp, c_up, c_join, c_dl, c_bup, c_bdown;
     double dl_max_s, ratio_max; /* largest download time, share ratio */
-    bool isp_mixed; /* some class has peers in two ISPs: no ISP matrix */
+    bool isp_mixed;             /* some class has peers in two ISPs: no ISP matrix */
     char isp_names[RPT_MAX_ISPS][RPT_MAX_NAME]; /* from scenario.ini; "" if unknown */
     size_t nisp_names;
 };

@@ -35,7 +35,10 @@ void rpt_gp_str(FILE *gp, const char *name, const char *value)
     fputc('\n', gp);
 }
 
-void rpt_gp_int(FILE *gp, const char *name, long value) { fprintf(gp, "%s = %ld\n", name, value); }
+void rpt_gp_int(FILE *gp, const char *name, long value)
+{
+    fprintf(gp, "%s = %ld\n", name, value);
+}
 
 void rpt_gp_load(FILE *gp, const char *plots, const char *script)
 {

@@ -21,12 +21,23 @@ void rpt_html_put(FILE *f, const char *s)
 {
     for (; *s != '\0'; s++) {
         switch (*s) {
-        case '&': fputs("&amp;", f); break;
-        case '<': fputs("&lt;", f); break;
-        case '>': fputs("&gt;", f); break;
-        case '"': fputs("&quot;", f); break;
-        case '\'': fputs("&#39;", f); break;
-        default: fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
+        case '&':
+            fputs("&amp;", f);
+            break;
+        case '<':
+            fputs("&lt;", f);
+            break;
+        case '>':
+            fputs("&gt;", f);
+            break;
+        case '"':
+            fputs("&quot;", f);
+            break;
+        case '\'':
+            fputs("&#39;", f);
+            break;
+        default:
+            fputc((unsigned char)*s < 0x20 ? ' ' : *s, f);
         }
     }
 }
@@ -184,9 +195,10 @@ static void class_row(FILE *f, const char *name, const json_t *c)
     cell_num(f, seed ? NULL : json_object_get(c, "completed"), 6);
     static const char *const q[] = {"mean", "median", "p5", "p95"};
     for (size_t i = 0; i < 4; i++)
-        cell_num(f, seed || json_integer_value(json_object_get(c, "completed")) == 0
-                        ? NULL
-                        : json_object_get(t, q[i]),
+        cell_num(f,
+                 seed || json_integer_value(json_object_get(c, "completed")) == 0
+                     ? NULL
+                     : json_object_get(t, q[i]),
                  4);
     cell_num(f, seed ? NULL : json_object_get(c, "share_ratio"), 3);
     cell_num(f, json_object_get(c, "upload_utilisation"), 3);
@@ -201,10 +213,11 @@ static void class_table(FILE *f, const json_t *s, const char *const *classes, si
 {
     const json_t *cl = json_object_get(s, "classes"), *fa = json_object_get(s, "fairness");
     fputs("<h2>Classes</h2>\n<table>\n", f);
-    head_row(f, "<class|<role|peers|completed|download mean (s)|download median (s)|download p5 (s)|"
-                "download p95 (s)|share ratio|"
-                "upload utilisation|Jain: download rate|Jain: download/upload|"
-                "bytes up (MB)|bytes down (MB)");
+    head_row(f,
+             "<class|<role|peers|completed|download mean (s)|download median (s)|download p5 (s)|"
+             "download p95 (s)|share ratio|"
+             "upload utilisation|Jain: download rate|Jain: download/upload|"
+             "bytes up (MB)|bytes down (MB)");
     for (size_t i = 0; i < n; i++)
         if (json_object_get(cl, classes[i]) != NULL)
             class_row(f, classes[i], json_object_get(cl, classes[i]));
@@ -252,9 +265,10 @@ void rpt_html_summary(FILE *f, const json_t *summary, const char *const *classes
     rpt_html_fluid(f, summary);
 }
 
-static const char *const rep_metrics[] = {
-    "download_time_s", "download_time_median_s", "completed_fraction", "share_ratio",
-    "upload_utilisation", "bytes_up", "bytes_down"};
+static const char *const rep_metrics[] = {"download_time_s",    "download_time_median_s",
+                                          "completed_fraction", "share_ratio",
+                                          "upload_utilisation", "bytes_up",
+                                          "bytes_down"};
 
 /* "mean [lo, hi]" of one metric (bytes in MB). */
 static void rep_cell(FILE *f, const json_t *m, bool bytes)

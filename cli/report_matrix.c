@@ -27,10 +27,12 @@ static int read_matrix(const char *dir, const rpt_run *r, mcell *m)
     char path[RPT_PATH + 16], line[512], from[RPT_MAX_NAME + 1], to[RPT_MAX_NAME + 1];
     snprintf(path, sizeof(path), "%s/matrix.tsv", dir);
     FILE *f = fopen(path, "r");
-    if (f == NULL)
-        return errno == ENOENT ? 0 : (fprintf(stderr, "swarmlab plot: %s: %s\n", path,
-                                              strerror(errno)),
-                                      -1);
+    if (f == NULL && errno == ENOENT)
+        return 0;
+    if (f == NULL) {
+        fprintf(stderr, "swarmlab plot: %s: %s\n", path, strerror(errno));
+        return -1;
+    }
     memset(m, 0, r->ncls * r->ncls * sizeof(*m));
     long ln = 0;
     int rv = 1;
@@ -54,8 +56,9 @@ static int read_matrix(const char *dir, const rpt_run *r, mcell *m)
         if (a < 0 || b < 0 || !(c.bytes >= 0) || !(c.regular_s >= 0) || !(c.optimistic_s >= 0) ||
             ln > 70000) {
             line[strcspn(line, "\r\n")] = '\0';
-            fprintf(stderr, "swarmlab plot: %s:%ld: bad row '%.120s' (want from_class, to_class, "
-                            "bytes, regular_unchoke_s, optimistic_unchoke_s; known classes)\n",
+            fprintf(stderr,
+                    "swarmlab plot: %s:%ld: bad row '%.120s' (want from_class, to_class, "
+                    "bytes, regular_unchoke_s, optimistic_unchoke_s; known classes)\n",
                     path, ln, line);
             rv = -1;
         } else {
@@ -84,7 +87,10 @@ static int close_out(FILE *f, const char *path)
     return 0;
 }
 
-static double share(double x, double total) { return total > 0 ? x / total : NAN; }
+static double share(double x, double total)
+{
+    return total > 0 ? x / total : NAN;
+}
 
 static int write_matrix(const char *dir, const rpt_run *r, const mcell *m)
 {
@@ -148,8 +154,8 @@ static void isp_name(const rpt_run *r, int id, char *out, size_t len)
         snprintf(out, len, "isp%d", id);
 }
 
-static int write_isp(const char *dir, const rpt_run *r, const mcell *m, const int *ids,
-                     size_t ni, double *cross)
+static int write_isp(const char *dir, const rpt_run *r, const mcell *m, const int *ids, size_t ni,
+                     double *cross)
 {
     double *b = calloc(ni * ni, sizeof(double)), total = 0, x = 0;
     char path[RPT_PATH + 32];

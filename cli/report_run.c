@@ -34,8 +34,8 @@ static int find_class(const rpt_run *r, const char *name)
 static int add_class(rpt_run *r, const char *name, size_t n, const char *path, long line)
 {
     if (!safe_name(name, n) || r->ncls == RPT_MAX_CLASSES) {
-        fprintf(stderr, "swarmlab plot: %s:%ld: unusable class name '%.*s' (or too many)\n",
-                path, line, (int)(n < 80 ? n : 80), name);
+        fprintf(stderr, "swarmlab plot: %s:%ld: unusable class name '%.*s' (or too many)\n", path,
+                line, (int)(n < 80 ? n : 80), name);
         return -1;
     }
     rpt_class *c = &r->cls[r->ncls++];
@@ -49,8 +49,8 @@ static int add_class(rpt_run *r, const char *name, size_t n, const char *path, l
 /* peers.tsv's header: the columns' positions, and the classes from the up_to_* columns. */
 static int parse_header(rpt_run *r, char *line, const char *path)
 {
-    static const char *const want[] = {"class", "isp", "up_Bps", "join_s", "download_s",
-                                       "bytes_up", "bytes_down"};
+    static const char *const want[] = {"class",      "isp",      "up_Bps",    "join_s",
+                                       "download_s", "bytes_up", "bytes_down"};
     int *cols[] = {&r->c_class, &r->c_isp, &r->c_up, &r->c_join, &r->c_dl, &r->c_bup, &r->c_bdown};
     if (strncmp(line, "# ", 2) != 0) {
         fprintf(stderr, "swarmlab plot: %s:1: no '# id<TAB>class...' header\n", path);
@@ -115,8 +115,8 @@ static int parse_row(rpt_run *r, char *line, prow *p, const char *path, long ln,
                 (int)(clen < 80 ? clen : 80), cls);
         return -1;
     }
-    double isp, *dst[] = {&isp, &p->up_Bps, &p->join_s, &p->download_s, &p->bytes_up,
-                          &p->bytes_down};
+    double isp,
+        *dst[] = {&isp, &p->up_Bps, &p->join_s, &p->download_s, &p->bytes_up, &p->bytes_down};
     int src[] = {r->c_isp, r->c_up, r->c_join, r->c_dl, r->c_bup, r->c_bdown};
     for (size_t i = 0; i < 6; i++) {
         if (num_field(f[src[i] - 1], dst[i]) != 0 || (i == 0 && (isp < 0 || isp >= RPT_MAX_ISPS))) {
@@ -221,9 +221,8 @@ int rpt_run_scan(const char *dir, rpt_run *r)
     snprintf(path, sizeof(path), "%s/summary.json", dir);
     json_t *s = json_load_file(path, 0, NULL);
     for (size_t k = 0; k < r->ncls; k++) {
-        json_t *role = json_object_get(json_object_get(json_object_get(s, "classes"),
-                                                       r->cls[k].name),
-                                       "role");
+        json_t *role =
+            json_object_get(json_object_get(json_object_get(s, "classes"), r->cls[k].name), "role");
         r->cls[k].seed = json_is_string(role) && strcmp(json_string_value(role), "seed") == 0;
     }
     json_decref(s);

@@ -9,8 +9,7 @@ data = dir."/report-matrix.tsv"
 n = words(classes)
 set palette defined (0 "#ffffff", 0.5 "#9ecae1", 1 "#3182bd")
 set cbrange [0:1]
-set cbtics 0.25 format "%.0f%%" scale 0
-set cbtics ("0%%" 0, "25%%" 0.25, "50%%" 0.5, "75%%" 0.75, "100%%" 1)
+set cbtics ("0%%" 0, "25%%" 0.25, "50%%" 0.5, "75%%" 0.75, "100%%" 1) scale 0
 set xrange [-0.5:n - 0.5]
 set yrange [n - 0.5:-0.5]
 set xtics () rotate by -30 scale 0

@@ -21,8 +21,11 @@ do for [fmt in "png svg"] {
         set key right bottom title "class"
         set yrange [0:1.02]
         set xrange [0:*]
+        # steps join each point to the next; the first jump (from 0) is drawn apart
         plot for [i=1:words(cdf)] dir."/completion.tsv" index (i-1) using 1:2 with steps lw 2 \
-            lc rgb ccol(word(cdf, i)) title word(cdf, i)
+                lc rgb ccol(word(cdf, i)) title word(cdf, i), \
+             for [i=1:words(cdf)] dir."/completion.tsv" index (i-1) every ::0::0 using 1:(0):(0):2 \
+                with vectors nohead lw 2 lc rgb ccol(word(cdf, i)) notitle
         unset output
         unset yrange
         unset xrange

@@ -25,8 +25,8 @@ plot() {
     else ok "plot $(basename "$1"): no warnings"; fi
 }
 
-# files DIR: every <img src> of DIR/index.html is a non-empty SVG, with a non-empty PNG beside;
-# sets nfig to their number.
+# files DIR: every <img src> of DIR/index.html is a non-empty SVG, with a non-empty PNG beside,
+# and every <a href> exists; sets nfig to the number of images.
 files() {
     local d=$1 src
     nfig=0
@@ -36,6 +36,10 @@ files() {
         if ! head -c 400 "$d/$src" 2>/dev/null | grep -q '<svg'; then bad "$d/$src: not an SVG"; fi
         local png=${src%.svg}.png
         if ! head -c 8 "$d/$png" 2>/dev/null | grep -q 'PNG'; then bad "$d/$png: not a PNG"; fi
+    done
+    for src in $(grep -o '<a href="[^"]*"' "$d/index.html" | sed 's/<a href="//; s/"$//'); do
+        case "$src" in /* | *://* | *..*) bad "link $src: not a relative path inside the report";; esac
+        [ -e "$d/$src" ] || bad "$(basename "$d"): link to missing $src"
     done
 }
 
