@@ -17,7 +17,7 @@ set ytics () scale 0
 do for [i=1:n] { set xtics add (word(isps, i) i - 1); set ytics add (word(isps, i) i - 1) }
 unset grid
 set size ratio -1
-lab(mb, v) = v == v ? sprintf("%.3g MB\n%.1f%%", mb, 100 * v) : "-"
+lab(mb, v) = v == v ? sprintf("%s\n%.1f%%", hb(mb), 100 * v) : "-"
 do for [fmt in "png svg"] {
     eval termcmd(fmt, 760, 620)
     set output dir."/isp.".fmt

@@ -19,7 +19,7 @@ unset grid
 set size ratio -1
 pct(v) = v == v ? sprintf("%.0f%%", 100 * v) : "-"
 # cell labels: shares up to 10 classes, and the MB sent up to 4
-lab(v, mb) = v != v ? "-" : n <= 4 ? sprintf("%.0f%%\n%.3g MB", 100 * v, mb) : pct(v)
+lab(v, mb) = v != v ? "-" : n <= 4 ? sprintf("%.0f%%\n%s", 100 * v, hb(mb)) : pct(v)
 labels = n <= 10
 do for [fmt in "png svg"] {
     eval termcmd(fmt, 1500, 560)
@@ -33,7 +33,7 @@ do for [fmt in "png svg"] {
     set title "Share of optimistic unchoke time"
     plot data using 2:1:5 with image notitle, \
          data using 2:1:(labels ? pct($5) : "") with labels notitle
-    set title "Share of uploaded bytes".(n <= 4 ? " (and MB sent)" : "")
+    set title "Share of uploaded bytes".(n <= 4 ? " (and bytes sent)" : "")
     plot data using 2:1:6 with image notitle, \
          data using 2:1:(labels ? lab($6, $3) : "") with labels notitle
     unset multiplot

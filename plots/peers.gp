@@ -15,22 +15,22 @@ do for [fmt in "png svg"] {
     set xlabel "upload capacity (Mbit/s)"
     if (words(done) > 0) {
         set output dir."/time_vs_upload.".fmt
-        set title "Download time against upload capacity (one point per completed leecher)"
+        set title "Download time against upload capacity (one translucent point per completed leecher)"
         set ylabel "download time: join to completion (s)"
         set yrange [0:dlmax * 1.08]
         plot for [i=1:words(done)] peers \
             using (is(word(done, i)) && column(c_dl) >= 0 ? mbit(column(c_up)) : NaN):(column(c_dl)) \
-            with points pt 6 ps 1.2 lw 1.5 lc rgb ccol(word(done, i)) title word(done, i)
+            with points pt 7 ps 1.1 lc rgb ccola(word(done, i)) title word(done, i)
         unset output
     }
     if (words(ratio) > 0) {
         set output dir."/ratio_vs_upload.".fmt
-        set title "Share ratio against upload capacity (one point per peer that downloaded)"
+        set title "Share ratio against upload capacity (one translucent point per peer that downloaded)"
         set ylabel "share ratio: bytes up / bytes down"
         set yrange [0:(ratiomax > 1 ? ratiomax : 1) * 1.08]
         plot for [i=1:words(ratio)] peers \
             using (is(word(ratio, i)) && column(c_bdown) > 0 ? mbit(column(c_up)) : NaN):(column(c_bup) / column(c_bdown)) \
-            with points pt 6 ps 1.2 lw 1.5 lc rgb ccol(word(ratio, i)) title word(ratio, i), \
+            with points pt 7 ps 1.1 lc rgb ccola(word(ratio, i)) title word(ratio, i), \
             1 with lines dt 2 lc rgb "#888888" title "ratio 1"
         unset output
     }
