@@ -174,6 +174,29 @@ static int write_index(const char *dir, json_t *root, size_t nfig)
     return rpt_html_close(f, dir);
 }
 
+/* The classes of DIR/points/0/scenario.ini in file order (the colours of the run reports). */
+static void scenario_classes(const char *dir, char *out, size_t outlen)
+{
+    char path[RPT_PATH + 32], line[256];
+    size_t len = 0;
+    snprintf(path, sizeof(path), "%s/points/0/scenario.ini", dir);
+    FILE *f = fopen(path, "r");
+    out[0] = '\0';
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        if (strncmp(line, "[class ", 7) != 0)
+            continue;
+        const char *name = line + 7;
+        size_t n = strcspn(name, "]");
+        bool safe = strspn(name, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                 "0123456789_-") == n;
+        if (name[n] == ']' && n > 0 && safe && len + n + 2 < outlen)
+            len +=
+                (size_t)snprintf(out + len, outlen - len, "%s%.*s", len ? " " : "", (int)n, name);
+    }
+    if (f != NULL)
+        fclose(f);
+}
+
 /* Feeds gnuplot the variables of every figure and loads sweep.gp for each. */
 static int draw(FILE *gp, const char *dir, const char *plots, json_t *root, size_t *nfig)
 {
@@ -187,6 +210,10 @@ static int draw(FILE *gp, const char *dir, const char *plots, json_t *root, size
     x_axis(json_array_get(vary, 0), xs, sizeof(xs), xlab, sizeof(xlab));
     rpt_gp_str(gp, "dir", dir);
     rpt_gp_str(gp, "classes", classes);
+    char colours[4096];
+    scenario_classes(dir, colours, sizeof(colours));
+    if (colours[0] != '\0')
+        rpt_gp_str(gp, "colours", colours);
     rpt_gp_str(gp, "xs", xs);
     rpt_gp_str(gp, "xlab", xlab);
     fprintf(gp, "stride = %zu\nnx = %zu\nkcol = %zu\nmcol = %zu\nreps = %d\n", npoints / n1, n1,

@@ -4,9 +4,11 @@
 set datafile separator "\t"
 set datafile commentschars "#"
 set datafile missing NaN
+#   colours   optional: the classes in scenario order when |classes| is a subset (sweeps)
 if (!exists("classes")) { classes = "" }
-# the class's position in |classes| (1-based), 0 if absent; its colour
-cidx(s) = sum [i=1:words(classes)] (word(classes, i) eq s ? i : 0)
+if (!exists("colours")) { colours = classes }
+# the class's position in |colours| (1-based), 0 if absent; its colour
+cidx(s) = sum [i=1:words(colours)] (word(colours, i) eq s ? i : 0)
 array palette[8] = ["#1f77b4", "#d62728", "#2ca02c", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2", "#17becf"]
 ccol(s) = palette[(cidx(s) - 1) % 8 + 1]
 # the same colour, translucent (alpha 0x70), so that piles of points show their density
