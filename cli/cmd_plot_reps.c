@@ -132,7 +132,7 @@ static void runs_table(FILE *f, const rep *reps, size_t n)
 }
 
 static int write_index(const char *dir, const rpt_report *rp, const json_t *reps, const rep *rv,
-                       size_t n)
+                       size_t n, const rpt_pooled *st)
 {
     char title[512], stem[256], prefix[300];
     const char *sc = json_string_value(json_object_get(rp->summary, "scenario"));
@@ -144,6 +144,7 @@ static int write_index(const char *dir, const rpt_report *rp, const json_t *reps
     if (f == NULL)
         return -1;
     rpt_html_reps(f, reps, rp->run);
+    rpt_html_pooled(f, rp->run, st, n);
     runs_table(f, rv, n);
     rpt_html_fluid(f, rp->summary);
     fputs("<h2>Figures over all runs</h2>\n", f);
@@ -185,19 +186,22 @@ int rpt_plot_reps(const char *dir, const char *plots)
     if (root != NULL && rv == 0)
         rv = rpt_report_index(reps[0].path, &rp);
     char **paths = malloc((size_t)n * sizeof(char *));
+    rpt_pooled *st = calloc(RPT_MAX_CLASSES, sizeof(*st));
     for (long i = 0; paths != NULL && i < n; i++)
         paths[i] = reps[i].path;
     if (rv == 0)
-        rv = paths != NULL ? rpt_run_pooled_cdf(dir, rp.run, paths, (size_t)n, cdf, sizeof(cdf))
-                           : -1;
+        rv = paths != NULL && st != NULL
+                 ? rpt_run_pooled_cdf(dir, rp.run, paths, (size_t)n, cdf, sizeof(cdf), st)
+                 : -1;
     if (rv == 0)
         rv = draw(dir, plots, &rp, root, cdf, (size_t)n);
     if (rv == 0)
-        rv = write_index(dir, &rp, root, reps, (size_t)n);
+        rv = write_index(dir, &rp, root, reps, (size_t)n, st);
     if (root != NULL)
         rpt_report_free(&rp);
     json_decref(root);
     free(paths);
+    free(st);
     for (long i = 0; i < n; i++)
         free(reps[i].path);
     free(reps);

@@ -45,6 +45,9 @@ void rpt_html_summary(FILE *f, const json_t *summary, const char *const *classes
 /* The fluid model's table of a summary.json (or a note when it has none). */
 void rpt_html_fluid(FILE *f, const json_t *summary);
 typedef struct rpt_run rpt_run;
+typedef struct rpt_pooled rpt_pooled;
+/* The pooled download times table (rpt_run_pooled_cdf) of the classes of |r| with leechers. */
+void rpt_html_pooled(FILE *f, const rpt_run *r, const rpt_pooled *st, size_t nruns);
 /* The per-class table of a replications.json (mean and 95% CI of each metric), classes in
  * |r|'s order (a seed class has no share ratio). */
 void rpt_html_reps(FILE *f, const json_t *reps, const rpt_run *r);
@@ -92,8 +95,13 @@ int rpt_run_isp(const char *dir, rpt_run *r, char *names, size_t len, double *cr
 /* DIR/report-cdf.tsv: the download-time CDF of each class pooled over the run directories
  * |runs| (gnuplot blocks in |r|'s class order, "# class NAME" first; only classes with a
  * completion). |classes| gets the names of the written blocks. Returns 0 or -1 (printed). */
+struct rpt_pooled {
+    uint64_t members, done; /* leechers that joined, of which completed, over all runs */
+    double mean_s, median_s, p5_s, p95_s; /* of the pooled download times (nearest rank) */
+};
+/* ... and fills |st| (one per class of |r|) with the pooled download-time statistics. */
 int rpt_run_pooled_cdf(const char *dir, const rpt_run *r, char *const *runs, size_t nruns,
-                       char *classes, size_t len);
+                       char *classes, size_t len, rpt_pooled *st);
 
 /* ---- one run's figures and page (cmd_plot_run.c) --------------------------------------- */
 

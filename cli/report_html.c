@@ -313,3 +313,28 @@ void rpt_html_reps(FILE *f, const json_t *reps, const rpt_run *r)
           "&ndash;: no run had one.</p>\n",
           f);
 }
+
+void rpt_html_pooled(FILE *f, const rpt_run *r, const rpt_pooled *st, size_t nruns)
+{
+    fprintf(f, "<h2>Download times pooled over the %zu runs</h2>\n<table>\n", nruns);
+    head_row(f, "<class|leechers|completed|download mean (s)|download median (s)|"
+                "download p5 (s)|download p95 (s)");
+    for (size_t k = 0; k < r->ncls; k++) {
+        if (st[k].members == 0)
+            continue;
+        fputs("<tr>", f);
+        cell_text(f, r->cls[k].name);
+        fprintf(f, "<td>%llu</td><td>%llu</td>", (unsigned long long)st[k].members,
+                (unsigned long long)st[k].done);
+        const double v[] = {st[k].mean_s, st[k].median_s, st[k].p5_s, st[k].p95_s};
+        for (size_t i = 0; i < 4; i++) {
+            fputs("<td>", f);
+            put_double(f, v[i], 4);
+            fputs("</td>", f);
+        }
+        fputs("</tr>\n", f);
+    }
+    fputs("</table>\n<p>Every leecher of every run in one sample (quantiles: nearest rank); "
+          "the CDF below draws the same sample.</p>\n",
+          f);
+}

@@ -284,7 +284,29 @@ static int cmp_double(const void *a, const void *b)
     return (x > y) - (x < y);
 }
 
-static int write_pool(const char *dir, const rpt_run *r, pool *pl, char *classes, size_t len)
+/* The |q| quantile (0..1) of |n| > 0 sorted values, nearest rank (as summary.json). */
+static double quantile(const double *v, size_t n, double q)
+{
+    return v[(size_t)(q * (double)(n - 1) + 0.5)];
+}
+
+static void pool_stats(const pool *pl, size_t k, rpt_pooled *st)
+{
+    double sum = 0;
+    const double *t = pl->t[k];
+    size_t n = pl->n[k];
+    for (size_t i = 0; i < n; i++)
+        sum += t[i];
+    st->members = pl->members[k];
+    st->done = n;
+    st->mean_s = n ? sum / (double)n : NAN;
+    st->median_s = n ? quantile(t, n, 0.5) : NAN;
+    st->p5_s = n ? quantile(t, n, 0.05) : NAN;
+    st->p95_s = n ? quantile(t, n, 0.95) : NAN;
+}
+
+static int write_pool(const char *dir, const rpt_run *r, pool *pl, char *classes, size_t len,
+                      rpt_pooled *st)
 {
     char path[RPT_PATH + 16];
     snprintf(path, sizeof(path), "%s/report-cdf.tsv", dir);
@@ -297,9 +319,11 @@ static int write_pool(const char *dir, const rpt_run *r, pool *pl, char *classes
     size_t used = 0;
     classes[0] = '\0';
     for (size_t k = 0; k < r->ncls; k++) {
+        if (pl->n[k] > 0)
+            qsort(pl->t[k], pl->n[k], sizeof(double), cmp_double);
+        pool_stats(pl, k, &st[k]);
         if (pl->n[k] == 0)
             continue;
-        qsort(pl->t[k], pl->n[k], sizeof(double), cmp_double);
         fprintf(f, "%s# class %s\n", used ? "\n\n" : "", r->cls[k].name);
         for (size_t i = 0; i < pl->n[k]; i++)
             fprintf(f, "%.6f\t%.6f\n", pl->t[k][i], (double)(i + 1) / (double)pl->members[k]);
@@ -314,7 +338,7 @@ static int write_pool(const char *dir, const rpt_run *r, pool *pl, char *classes
 }
 
 int rpt_run_pooled_cdf(const char *dir, const rpt_run *r, char *const *runs, size_t nruns,
-                       char *classes, size_t len)
+                       char *classes, size_t len, rpt_pooled *st)
 {
     pool *pl = calloc(1, sizeof(*pl));
     rpt_run *cur = malloc(sizeof(*cur));
@@ -326,7 +350,7 @@ int rpt_run_pooled_cdf(const char *dir, const rpt_run *r, char *const *runs, siz
         rv = scan_rows(runs[i], cur, pool_row, pl);
     }
     if (rv == 0)
-        rv = write_pool(dir, r, pl, classes, len);
+        rv = write_pool(dir, r, pl, classes, len, st);
     for (size_t k = 0; pl != NULL && k < RPT_MAX_CLASSES; k++)
         free(pl->t[k]);
     free(pl);

@@ -171,9 +171,18 @@ grep -q '<img src="reps_means.svg"' "$tmp/reps/index.html" && grep -q '<img src=
     && ok "replications: means, pooled CDF and rep-5's figures" || bad "replications page lacks figures"
 page "$tmp/reps/rep-5" 6
 pooled=$(grep -c $'^[0-9.]*\t' "$tmp/reps/report-cdf.tsv" || true)
-done3=$(cat "$tmp"/reps/rep-*/peers.tsv | awk -F'\t' '!/^#/ && $11 >= 0' | wc -l)
+# peers.tsv columns by name (the header is "# id<TAB>class<TAB>...")
+PEERCOLS='FNR == 1 {sub(/^# /, ""); for (i = 1; i <= NF; i++) c[$i] = i; next}'
+done3=$(awk -F'\t' "$PEERCOLS"' $c["download_s"] >= 0' "$tmp"/reps/rep-*/peers.tsv | wc -l)
 [ "$pooled" = "$done3" ] && ok "pooled CDF: $pooled completions of 3 runs" \
     || bad "pooled CDF has $pooled rows, the runs $done3 completions"
+
+# the pooled table: the dsl leechers of the 3 runs, their mean download time (4 digits)
+want=$(awk -F'\t' "$PEERCOLS"' $c["class"] == "dsl" {n++; t = $c["download_s"]; if (t >= 0) {d++; s += t}}
+    END {printf "<td class=\"l\">dsl</td><td>%d</td><td>%d</td><td>%.4g</td>", n, d, s / d}' \
+    "$tmp"/reps/rep-*/peers.tsv)
+grep -qF "$want" "$tmp/reps/index.html" && ok "pooled table: $want" \
+    || bad "pooled table lacks $want"
 
 # 7. a sweep with CI bars
 "$SWARMLAB" sweep scenarios/tiny.ini "${small[@]}" --set arrivals.count=6 \
