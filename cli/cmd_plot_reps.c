@@ -6,6 +6,7 @@
 #include "report.h"
 
 #include <dirent.h>
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -57,24 +58,29 @@ static long list_reps(const char *dir, rep **out)
     return n;
 }
 
-/* The metrics panels of reps.gp: those with a mean for some class. */
-static void metrics(const json_t *reps, char *out, size_t len)
+/* The metrics panels of reps.gp (those with a mean for some class) into |out|, and the top of
+ * each panel's data (the largest mean or upper CI bound; a seed's share ratio left out). */
+static void metrics(const json_t *reps, const rpt_run *r, char *out, char *ymax, size_t len)
 {
     static const char *const m[] = {"download_time_s", "completed_fraction", "share_ratio",
                                     "upload_utilisation"};
-    size_t used = 0;
-    out[0] = '\0';
+    size_t used = 0, yused = 0;
+    out[0] = ymax[0] = '\0';
     for (size_t i = 0; i < 4; i++) {
-        const char *name;
-        json_t *c;
         bool any = false;
-        json_object_foreach((json_t *)reps, name, c)
-        {
-            if (json_is_number(json_object_get(json_object_get(c, m[i]), "mean")))
-                any = true;
+        double top = 0;
+        for (size_t k = 0; k < r->ncls; k++) {
+            json_t *v = json_object_get(json_object_get(reps, r->cls[k].name), m[i]);
+            double hi = json_number_value(json_array_get(json_object_get(v, "ci95"), 1));
+            if (!json_is_number(json_object_get(v, "mean")) || (i == 2 && r->cls[k].seed))
+                continue;
+            any = true;
+            top = fmax(top, fmax(json_number_value(json_object_get(v, "mean")), hi));
         }
-        if (any)
-            used += (size_t)snprintf(out + used, len - used, "%s%s", used ? " " : "", m[i]);
+        if (!any || used + 64 >= len)
+            continue;
+        used += (size_t)snprintf(out + used, len - used, "%s%s", used ? " " : "", m[i]);
+        yused += (size_t)snprintf(ymax + yused, len - yused, "%s%.9g", yused ? " " : "", top);
     }
 }
 
@@ -94,8 +100,10 @@ static int draw(const char *dir, const char *plots, const rpt_report *rp, const 
     rpt_run_classes(rp->run, NULL, list, sizeof(list));
     rpt_gp_str(gp, "classes", list);
     rpt_gp_str(gp, "cdf", cdf);
-    metrics(reps, list, sizeof(list));
+    char ymax[4096];
+    metrics(reps, rp->run, list, ymax, sizeof(list));
     rpt_gp_str(gp, "metrics", list);
+    rpt_gp_str(gp, "ymaxes", ymax);
     rpt_run_classes(rp->run, want_seed, list, sizeof(list));
     rpt_gp_str(gp, "seeds", list);
     rpt_gp_int(gp, "runs", (long)nreps);

@@ -57,6 +57,37 @@ static bool nonempty(const char *dir, const char *name)
     return stat(path, &st) == 0 && st.st_size > 0;
 }
 
+/* The largest value of columns |c0|..|c1| (1-based) of the TSV DIR/NAME, 0 if none; the
+ * y ranges are set from these, as gnuplot warns when it autoscales an all-zero range. */
+static double tsv_max(const char *dir, const char *name, int c0, int c1)
+{
+    char path[RPT_PATH + 32], line[4096];
+    double mx = 0;
+    snprintf(path, sizeof(path), "%s/%s", dir, name);
+    FILE *f = fopen(path, "r");
+    while (f != NULL && fgets(line, sizeof(line), f) != NULL) {
+        if (line[0] == '#')
+            continue;
+        char *p = line;
+        for (int c = 1; c <= c1 && p != NULL; c++, p = strchr(p, '\t'), p = p ? p + 1 : NULL) {
+            double v = c >= c0 ? strtod(p, NULL) : 0;
+            mx = isfinite(v) && v > mx ? v : mx;
+        }
+    }
+    if (f != NULL)
+        fclose(f);
+    return mx;
+}
+
+/* The y ranges of the swarm figure: peers (with the fluid model's), payload rate, copies. */
+static void swarm_axes(FILE *gp, const char *dir, bool fluid)
+{
+    double peers = tsv_max(dir, "timeseries.tsv", 2, 3);
+    double fl = fluid ? tsv_max(dir, "fluid.tsv", 2, 3) : 0;
+    fprintf(gp, "peersmax = %.9g\nratemax = %.9g\navailmax = %.9g\n", fl > peers ? fl : peers,
+            tsv_max(dir, "timeseries.tsv", 4, 4) / 1e6, tsv_max(dir, "timeseries.tsv", 5, 6));
+}
+
 /* Upload capacity axis (Mbit/s): range and whether it is logarithmic. */
 static void up_axis(FILE *gp, const rpt_run *r)
 {
@@ -96,6 +127,7 @@ static void draw_vars(FILE *gp, const char *dir, const rpt_report *rp, const cha
             isfinite(rp->cross) ? rp->cross : -1.0);
     rpt_gp_str(gp, "isps", isps);
     up_axis(gp, r);
+    swarm_axes(gp, dir, rp->fluid);
 }
 
 int rpt_report_draw(const char *dir, const char *plots, rpt_report *rp)
@@ -170,7 +202,9 @@ void rpt_report_figures(FILE *f, const char *dir, const char *prefix, const rpt_
         rpt_html_figure(f, dir, prefix, "unchoke",
                         "Unchoke matrix: where each class's unchoke time and upload bytes go");
     else
-        rpt_html_note(f, "No matrix.tsv in the run directory: no unchoke matrix.");
+        rpt_html_note(f, rp->run->ncls < 2 ? "No unchoke matrix: the run has one class."
+                                           : "No matrix.tsv in the run directory: no unchoke "
+                                             "matrix.");
     if (rp->isp == 1) {
         char cap[160];
         snprintf(cap, sizeof(cap), "Payload bytes between ISPs (%.1f%% of all bytes crossed ISPs)",

@@ -83,13 +83,13 @@ int rpt_run_scan(const char *dir, rpt_run *r);
 /* Space-separated names of the classes passing |want| (NULL: all), into |out|. */
 void rpt_run_classes(const rpt_run *r, bool (*want)(const rpt_class *), char *out, size_t len);
 /* DIR/report-matrix.tsv from DIR/matrix.tsv: rows "i j bytes_MB regular_frac optimistic_frac
- * bytes_frac", fractions of the from class's row total (NaN when the row is 0). Returns 1 if
- * written, 0 if DIR/matrix.tsv is missing, -1 on an error (printed). */
+ * bytes_frac", fractions of the from class's row total (-1 when the row is 0). Returns 1 if
+ * written, 0 if DIR/matrix.tsv is missing or there is one class, -1 on an error (printed). */
 int rpt_run_matrix(const char *dir, const rpt_run *r);
-/* DIR/report-isp.tsv: payload bytes between ISPs (rows "i j MB frac"), from matrix.tsv and each
- * class's ISP; |names| gets the ISPs' names (space-separated) and |cross| the share of bytes
- * that crossed ISPs. Returns 1 if written, 0 if not meaningful (one ISP, no matrix.tsv, a
- * class in two ISPs; |why| says which), -1 on an error (printed). */
+/* DIR/report-isp.tsv: payload bytes between ISPs (rows "i j MB frac", frac -1 if no bytes), from
+ * matrix.tsv and each class's ISP; |names| gets the ISPs' names (space-separated) and |cross| the
+ * share of bytes that crossed ISPs. Returns 1 if written, 0 if not meaningful (one ISP, no
+ * matrix.tsv, a class in two ISPs; |why| says which), -1 on an error (printed). */
 int rpt_run_isp(const char *dir, rpt_run *r, char *names, size_t len, double *cross,
                 const char **why);
 /* DIR/report-cdf.tsv: the download-time CDF of each class pooled over the run directories

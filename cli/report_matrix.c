@@ -87,9 +87,11 @@ static int close_out(FILE *f, const char *path)
     return 0;
 }
 
+/* x / total, or -1 when the total is 0 (no share defined: gnuplot skips NaN rows, which
+ * would leave holes in an image's grid). */
 static double share(double x, double total)
 {
-    return total > 0 ? x / total : NAN;
+    return total > 0 ? x / total : -1.0;
 }
 
 static int write_matrix(const char *dir, const rpt_run *r, const mcell *m)
@@ -119,6 +121,8 @@ static int write_matrix(const char *dir, const rpt_run *r, const mcell *m)
 
 int rpt_run_matrix(const char *dir, const rpt_run *r)
 {
+    if (r->ncls < 2)
+        return 0; /* a 1 x 1 matrix says nothing */
     mcell *m = calloc(r->ncls * r->ncls + 1, sizeof(*m));
     if (m == NULL) {
         fprintf(stderr, "swarmlab plot: out of memory\n");
@@ -187,7 +191,7 @@ static int write_isp(const char *dir, const rpt_run *r, const mcell *m, const in
         fputc('\n', f);
     }
     free(b);
-    *cross = share(x, total);
+    *cross = total > 0 ? x / total : NAN;
     return close_out(f, path);
 }
 

@@ -17,14 +17,15 @@ set ytics () scale 0
 do for [i=1:n] { set xtics add (word(isps, i) i - 1); set ytics add (word(isps, i) i - 1) }
 unset grid
 set size ratio -1
-lab(mb, v) = v == v ? sprintf("%s\n%.1f%%", hb(mb), 100 * v) : "-"
+# a share of -1: no payload at all
+lab(mb, v) = v >= 0 ? sprintf("%s\n%.1f%%", hb(mb), 100 * v) : "-"
 do for [fmt in "png svg"] {
     eval termcmd(fmt, 760, 620)
     set output dir."/isp.".fmt
     set title "Payload bytes between ISPs: ".(cross >= 0 ? sprintf("%.1f%% crossed ISPs", 100 * cross) : "no payload")
     set xlabel "to ISP (downloading peers)"
     set ylabel "from ISP (uploading peers)"
-    plot data using 2:1:4 with image notitle, \
+    plot data using 2:1:($4 < 0 ? 0 : $4) with image notitle, \
          data using 2:1:(n <= 12 ? lab($3, $4) : "") with labels notitle
     unset output
 }

@@ -17,24 +17,26 @@ set ytics () scale 0
 do for [i=1:n] { set xtics add (word(classes, i) i - 1); set ytics add (word(classes, i) i - 1) }
 unset grid
 set size ratio -1
-pct(v) = v == v ? sprintf("%.0f%%", 100 * v) : "-"
+# a share of -1: none defined (the row's total is 0), drawn white and labelled "-"
+img(v) = v < 0 ? 0 : v
+pct(v) = v >= 0 ? sprintf("%.0f%%", 100 * v) : "-"
 # cell labels: shares up to 10 classes, and the MB sent up to 4
-lab(v, mb) = v != v ? "-" : n <= 4 ? sprintf("%.0f%%\n%s", 100 * v, hb(mb)) : pct(v)
+lab(v, mb) = v < 0 ? "-" : n <= 4 ? sprintf("%.0f%%\n%s", 100 * v, hb(mb)) : pct(v)
 labels = n <= 10
 do for [fmt in "png svg"] {
     eval termcmd(fmt, 1500, 560)
     set output dir."/unchoke.".fmt
-    set multiplot layout 1,3 title "Unchoke matrix: where each class's unchokes and upload go (each row sums to 100%; a blank row: that class had none)"
+    set multiplot layout 1,3 title "Unchoke matrix: where each class's unchokes and upload go (each row sums to 100%; -: that class had none)"
     set xlabel "to class (unchoked / receiving)"
     set ylabel "from class (unchoking / uploading)"
     set title "Share of regular unchoke time"
-    plot data using 2:1:4 with image notitle, \
+    plot data using 2:1:(img($4)) with image notitle, \
          data using 2:1:(labels ? pct($4) : "") with labels notitle
     set title "Share of optimistic unchoke time"
-    plot data using 2:1:5 with image notitle, \
+    plot data using 2:1:(img($5)) with image notitle, \
          data using 2:1:(labels ? pct($5) : "") with labels notitle
     set title "Share of uploaded bytes".(n <= 4 ? " (and bytes sent)" : "")
-    plot data using 2:1:6 with image notitle, \
+    plot data using 2:1:(img($6)) with image notitle, \
          data using 2:1:(labels ? lab($6, $3) : "") with labels notitle
     unset multiplot
     unset output

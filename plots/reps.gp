@@ -1,7 +1,7 @@
 # plots/reps.gp: figures of a replications directory (swarmlab sim --replications N -o DIR),
 # loaded by `swarmlab plot`. Variables: dir, classes (all, for colours and the x axis),
 # plotsdir; metrics (replications.tsv metrics to draw, one panel each); cdf (the classes of
-# DIR/report-cdf.tsv, block order); seeds (seed classes); runs. Writes DIR/reps_means.{png,svg} (per-class means
+# DIR/report-cdf.tsv, block order); seeds (seed classes); runs; ymaxes (each metric's top). Writes DIR/reps_means.{png,svg} (per-class means
 # with 95% CI bars) and DIR/reps_cdf.{png,svg} (download time CDF pooled over the runs).
 reset
 load plotsdir."/common.gp"
@@ -35,7 +35,8 @@ do for [fmt in "png svg"] {
             m = word(metrics, j)
             set title mtitle(m)
             set ylabel mlabel(m)
-            if (m eq "completed_fraction") { set yrange [0:1.05] } else { set yrange [0:*] }
+            ym = real(word(ymaxes, j))
+            if (m eq "completed_fraction") { set yrange [0:1.05] } else { set yrange [0:(ym > 0 ? ym * 1.08 : 1)] }
             plot data using (cidx(strcol(1)) - 1):(want(m) ? $4 : NaN):(ccolint(strcol(1))) \
                      with boxes lc rgb variable notitle, \
                  data using (cidx(strcol(1)) - 1):(want(m) ? $4 : NaN):(ok($6, $4)):(ok($7, $4)) \

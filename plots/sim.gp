@@ -1,6 +1,6 @@
 # plots/sim.gp: figures of one simulation run (swarmlab sim -o DIR), loaded by `swarmlab plot`.
 # Variables: dir; classes (all, for colours); cdf (completion.tsv's classes, block order);
-# hasfluid (1: overlay DIR/fluid.tsv). Writes DIR/completion.{png,svg} (download time CDF per
+# hasfluid (1: overlay DIR/fluid.tsv); peersmax, ratemax (MB/s), availmax: the largest values. Writes DIR/completion.{png,svg} (download time CDF per
 # leecher class) and DIR/swarm.{png,svg} (leechers and seeds, with the fluid model's when
 # hasfluid; aggregate payload rate; piece availability).
 reset
@@ -39,7 +39,8 @@ do for [fmt in "png svg"] {
     set xlabel "simulated time (s)"
     set ylabel "peers"
     set key outside right top title ""
-    set yrange [0:*]
+    ymax(m) = m > 0 ? m * 1.08 : 1
+    set yrange [0:ymax(peersmax)]
     if (hasfluid) {
         plot ts using 1:2 with lines lw 2 lc rgb "#1f77b4" title "leechers", \
              ts using 1:3 with lines lw 2 lc rgb "#2ca02c" title "seeds", \
@@ -51,9 +52,11 @@ do for [fmt in "png svg"] {
     }
     set title "Aggregate payload rate"
     set ylabel "payload delivered (MB/s)"
+    set yrange [0:ymax(ratemax)]
     plot ts using 1:($4/1e6) with lines lw 2 lc rgb "#d62728" title "all peers"
     set title "Piece availability among present peers"
     set ylabel "copies of a piece"
+    set yrange [0:ymax(availmax)]
     plot ts using 1:5 with lines lw 2 lc rgb "#9467bd" title "rarest piece", \
          ts using 1:6 with lines lw 2 lc rgb "#ff7f0e" title "mean over pieces"
     unset multiplot
