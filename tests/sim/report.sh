@@ -116,7 +116,7 @@ if res=$(browser "$tmp/broken"); then bad "a missing unchoke.svg was not detecte
 elif echo "$res" | grep -q '^broken unchoke.svg$'; then ok "missing unchoke.svg detected as broken"
 else bad "Chromium check failed without naming unchoke.svg: $res"; fi
 
-# 3. no ISPs, no fluid.tsv, no matrix.tsv: notes instead of figures, no broken image
+# 3. no ISPs, no fluid.tsv, no matrix.tsv, no completion: notes instead of figures
 "$SWARMLAB" sim scenarios/tiny.ini "${small[@]}" -o "$tmp/tiny" > /dev/null
 plot "$tmp/tiny"
 page "$tmp/tiny" 5
@@ -130,6 +130,13 @@ page "$tmp/bare" 4
 grep -q 'No fluid.tsv' "$tmp/bare/index.html" && grep -q 'No matrix.tsv' "$tmp/bare/index.html" \
     && ok "missing fluid.tsv and matrix.tsv: noted" || bad "no notes for missing fluid.tsv/matrix.tsv"
 [ ! -e "$tmp/bare/unchoke.svg" ] || bad "unchoke.svg drawn without matrix.tsv"
+
+# a run cut short before any completion: notes instead of the completion figures, no warnings
+"$SWARMLAB" sim scenarios/tiny.ini "${small[@]}" --set swarm.duration=1s -o "$tmp/cut" > /dev/null
+plot "$tmp/cut"
+page "$tmp/cut" 2
+grep -q 'No download time CDF: no leecher completed' "$tmp/cut/index.html" \
+    && ok "no completions: noted" || bad "no note about the missing CDF"
 
 # 4. text from the results is escaped
 cp -r "$tmp/tiny" "$tmp/esc"
