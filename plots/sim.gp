@@ -1,6 +1,7 @@
 # plots/sim.gp: figures of one simulation run (swarmlab sim -o DIR), loaded by `swarmlab plot`.
 # Variables: dir; classes (all, for colours); cdf (completion.tsv's classes, block order);
-# hasfluid (1: overlay DIR/fluid.tsv); peersmax, ratemax (MB/s), availmax: the largest values. Writes DIR/completion.{png,svg} (download time CDF per
+# hasfluid (1: overlay DIR/fluid.tsv); peersmax, ratemax (MB/s), availmax (the largest values);
+# plotsdir. Writes DIR/completion.{png,svg} (download time CDF per
 # leecher class) and DIR/swarm.{png,svg} (leechers and seeds, with the fluid model's when
 # hasfluid; aggregate payload rate; piece availability).
 reset

@@ -12,6 +12,7 @@
 #   nx       how many values the first key has
 #   xlab     the x axis label; subtitle: the other keys' values in this figure (or "")
 #   reps     replications per point
+#   plotsdir the directory of these scripts (for common.gp); colours: optional, see common.gp
 reset
 load plotsdir."/common.gp"
 data = dir."/sweep.tsv"
