@@ -15,7 +15,8 @@ static const char css[] =
     "th,td{border:1px solid #bbb;padding:.2em .5em;text-align:right}td{white-space:nowrap}"
     "th{background:#eee}td.l,th.l{text-align:left}"
     "figure{margin:1em 0}img{max-width:100%;height:auto;border:1px solid #ddd}"
-    "figcaption{font-size:.9em;color:#444}.note{color:#844;font-style:italic}";
+    "figcaption{font-size:.9em;color:#444}.note{color:#844;font-style:italic}"
+    ".ci{font-size:.85em;color:#555}";
 
 void rpt_html_put(FILE *f, const char *s)
 {
@@ -270,7 +271,7 @@ static const char *const rep_metrics[] = {"download_time_s",    "download_time_m
                                           "upload_utilisation", "bytes_up",
                                           "bytes_down"};
 
-/* "mean [lo, hi]" of one metric (bytes in MB). */
+/* "mean", then "[lo, hi]" below it, of one metric (bytes in MB). */
 static void rep_cell(FILE *f, const json_t *m, bool bytes)
 {
     const json_t *ci = json_object_get(m, "ci95");
@@ -282,11 +283,11 @@ static void rep_cell(FILE *f, const json_t *m, bool bytes)
     }
     put_double(f, json_number_value(json_object_get(m, "mean")) / scale, 4);
     if (json_is_number(json_array_get(ci, 0)) && json_is_number(json_array_get(ci, 1))) {
-        fputs(" [", f);
+        fputs("<br><span class=\"ci\">[", f);
         put_double(f, json_number_value(json_array_get(ci, 0)) / scale, 4);
         fputs(", ", f);
         put_double(f, json_number_value(json_array_get(ci, 1)) / scale, 4);
-        fputs("]", f);
+        fputs("]</span>", f);
     }
     fputs("</td>", f);
 }
@@ -308,8 +309,8 @@ void rpt_html_reps(FILE *f, const json_t *reps, const rpt_run *r)
                      m >= 5);
         fputs("</tr>\n", f);
     }
-    fputs("</table>\n<p>Each cell: the mean over the runs and its 95% confidence interval "
-          "[low, high] (Student's t). Download times: completed leechers of each run; "
+    fputs("</table>\n<p>Each cell: the mean over the runs and, below it, its 95% confidence "
+          "interval [low, high] (Student's t). Download times: completed leechers of each run; "
           "&ndash;: no run had one.</p>\n",
           f);
 }
