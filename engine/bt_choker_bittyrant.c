@@ -19,7 +19,9 @@
  * Budget: ctx->upload_limit, or if 0 the highest sum of up_rate seen at a periodic round,
  * but at least DEFAULT_BUDGET (the paper estimates capacity from observed upload too).
  * Extra calls (ctx->periodic false) update nothing and keep the last periodic set among the
- * peers still present. Seeding (no reciprocation to earn): the interested non-seed peers
+ * peers still present; only before the first periodic round do they decide from the default
+ * estimates (as a round would, with no reciprocation to judge yet), so that a newcomer
+ * uploads from its first interested peer on instead of staying silent for up to 10 s. Seeding (no reciprocation to earn): the interested non-seed peers
  * with the highest up_rate get SEED_SLOTS unchokes, recomputed at every call.
  * Only added peers are unchoked. Integer arithmetic except the d/u comparisons (double).
  * Every unchoke is BT_UNCHOKE_REGULAR: BitTyrant has no optimistic unchoke (new peers are
@@ -53,6 +55,7 @@ typedef struct tyrant_state {
     tyrant_peer *p; /* sorted by id */
     uint32_t n, cap;
     uint64_t peak_up; /* highest sum of up_rate seen at a periodic round */
+    bool had_round;   /* a periodic round has run */
 } tyrant_state;
 
 static int ty_init(void **state, const bt_mem *mem)
@@ -133,6 +136,17 @@ static uint64_t budget(tyrant_state *s, const bt_choke_ctx *ctx)
     return s->peak_up > DEFAULT_BUDGET ? s->peak_up : DEFAULT_BUDGET;
 }
 
+/* Default estimates for a peer seen for the first time. Returns whether |t| was new. */
+static bool learn(tyrant_peer *t, const bt_choke_peer *p, uint64_t b)
+{
+    if (t->known)
+        return false;
+    t->known = true;
+    t->d = p->down_rate > 0 ? p->down_rate : b / SPLIT;
+    t->u = b / SPLIT > U_MIN ? b / SPLIT : U_MIN;
+    return true;
+}
+
 /* The paper's per-round update of d_p and u_p for the peers we unchoked last round. */
 static void update(tyrant_state *s, const bt_choke_peer *peers, size_t n, uint64_t b)
 {
@@ -140,15 +154,7 @@ static void update(tyrant_state *s, const bt_choke_peer *peers, size_t n, uint64
     for (size_t i = 0; i < n; i++) {
         up += peers[i].up_rate;
         tyrant_peer *t = lookup(s, peers[i].id);
-        if (t == NULL)
-            continue;
-        if (!t->known) {
-            t->known = true;
-            t->d = peers[i].down_rate > 0 ? peers[i].down_rate : b / SPLIT;
-            t->u = b / SPLIT > U_MIN ? b / SPLIT : U_MIN;
-            continue;
-        }
-        if (!t->unchoked)
+        if (t == NULL || learn(t, &peers[i], b) || !t->unchoked)
             continue;
         if (!peers[i].choking_us) {
             t->d = peers[i].down_rate;
@@ -225,6 +231,14 @@ static void ty_rechoke(void *state, const bt_choke_ctx *ctx, const bt_choke_peer
     memset(unchoke, 0, n);
     if (ctx->seeding) {
         seed_decide(s, peers, n, unchoke);
+    } else if (!ctx->periodic && !s->had_round) {
+        uint64_t b = budget(s, ctx);
+        for (size_t i = 0; i < n; i++) {
+            tyrant_peer *t = lookup(s, peers[i].id);
+            if (t != NULL)
+                learn(t, &peers[i], b);
+        }
+        leech_decide(s, peers, n, b, unchoke);
     } else if (!ctx->periodic) {
         for (size_t i = 0; i < n; i++) {
             const tyrant_peer *t = lookup(s, peers[i].id);
@@ -235,6 +249,7 @@ static void ty_rechoke(void *state, const bt_choke_ctx *ctx, const bt_choke_peer
         uint64_t b = budget(s, ctx);
         update(s, peers, n, b);
         leech_decide(s, peers, n, b, unchoke);
+        s->had_round = true;
     }
     for (uint32_t j = 0; j < s->n; j++)
         s->p[j].unchoked = false;

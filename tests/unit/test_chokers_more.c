@@ -445,6 +445,37 @@ static void test_bittyrant_budget(void)
     h_free(&h);
 }
 
+/* Before the first periodic round an extra call (a peer became interested) decides from the
+ * default estimates, so a newcomer uploads at once; it judges no reciprocation yet. */
+static void test_bittyrant_first_round(void)
+{
+    harness h;
+    h_init(&h, &bt_choker_bittyrant, 6, 15);
+    h.limit = 40000; /* u_p = 10000: 4 fit */
+    for (size_t i = 0; i < h.n; i++)
+        h.peers[i].interested = i < 2;
+    h.peers[5].down_rate = 30000; /* the best d/u once it is interested */
+    h_call(&h, false);
+    CU_ASSERT(count_unchoked(&h) == 2);
+    CU_ASSERT(h.unchoke[0] && h.unchoke[1]);
+    for (size_t i = 0; i < h.n; i++)
+        h.peers[i].interested = true;
+    h_call(&h, false);
+    CU_ASSERT(count_unchoked(&h) == 4); /* the budget is never exceeded */
+    CU_ASSERT(h.unchoke[0] && h.unchoke[1] && h.unchoke[5]);
+    /* the first periodic round judges those unchoked (all chokes us: u_p grows 20 %), and
+     * later extra calls keep its set */
+    h_call(&h, true);
+    uint32_t after_round = count_unchoked(&h);
+    CU_ASSERT(after_round >= 1 && after_round <= 4);
+    uint8_t kept[MAXP];
+    memcpy(kept, h.unchoke, h.n);
+    h.peers[2].down_rate = 1000000;
+    h_call(&h, false);
+    CU_ASSERT(memcmp(kept, h.unchoke, h.n) == 0);
+    h_free(&h);
+}
+
 static void test_bittyrant_peer_set(void)
 {
     harness h;
@@ -727,6 +758,7 @@ int test_chokers_more_add_suite(void)
         CU_add_test(s, "bittyrant non-reciprocator", test_bittyrant_nonreciprocator) == NULL ||
         CU_add_test(s, "bittyrant budget", test_bittyrant_budget) == NULL ||
         CU_add_test(s, "bittyrant peer set", test_bittyrant_peer_set) == NULL ||
+        CU_add_test(s, "bittyrant first round", test_bittyrant_first_round) == NULL ||
         CU_add_test(s, "propshare bootstrap", test_propshare_bootstrap) == NULL ||
         CU_add_test(s, "propshare weights", test_propshare_weights) == NULL ||
         CU_add_test(s, "propshare optimistic", test_propshare_optimistic) == NULL ||
