@@ -7,6 +7,7 @@
 #include "bt_bencode.h"
 #include "bt_choker.h"
 #include "bt_client.h"
+#include "bt_magnet.h"
 #include "bt_metainfo.h"
 #include "bt_mse.h"
 #include "bt_tracker.h"
