@@ -8,6 +8,7 @@
 #include "bt_choker.h"
 #include "bt_client.h"
 #include "bt_magnet.h"
+#include "bt_metadata.h"
 #include "bt_metainfo.h"
 #include "bt_mse.h"
 #include "bt_tracker.h"
