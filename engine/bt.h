@@ -10,6 +10,7 @@
 #include "bt_magnet.h"
 #include "bt_metadata.h"
 #include "bt_metainfo.h"
+#include "bt_pex.h"
 #include "bt_mse.h"
 #include "bt_tracker.h"
 #include "bt_types.h"
