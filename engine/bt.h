@@ -7,11 +7,8 @@
 #include "bt_bencode.h"
 #include "bt_choker.h"
 #include "bt_client.h"
-#include "bt_magnet.h"
-#include "bt_metadata.h"
 #include "bt_metainfo.h"
-#include "bt_pex.h"
-#include "bt_mse.h"
+#include "bt_proto.h"
 #include "bt_tracker.h"
 #include "bt_types.h"
 
