@@ -405,7 +405,8 @@ size_t bt_mse_pending(const bt_mse *m, const uint8_t **out)
 void bt_mse_sent(bt_mse *m, size_t n)
 {
     assert(n <= m->out.len);
-    bt_buf_consume(&m->out, n);
+    if (n > 0) /* bt_buf_consume would memmove from a NULL buffer */
+        bt_buf_consume(&m->out, n);
 }
 
 bt_mse_status bt_mse_status_get(const bt_mse *m)
