@@ -14,7 +14,8 @@ FUZZ_SECONDS ?= 20
 
 # Debian packages the build, the tests and the demo need (installed by `make deps`).
 DEB_PKGS  := build-essential pkg-config libssl-dev libcunit1-dev libgsl-dev libinih-dev \
-             libjansson-dev mktorrent transmission-cli clang gnuplot-nox
+             libjansson-dev mktorrent transmission-cli clang gnuplot-nox \
+             python3-libtorrent
 
 SAN       ?= 0
 BUILD     ?= build/rel
