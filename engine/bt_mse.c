@@ -450,6 +450,7 @@ size_t bt_mse_prefix(const bt_mse *m, const uint8_t **p)
 void bt_mse_encrypt(bt_mse *m, uint8_t *buf, size_t n)
 {
     assert(m->status == BT_MSE_DONE);
+    assert(m->out.len == 0); /* the handshake's own bytes must go out first */
     if (m->method == BT_MSE_RC4)
         bt_rc4_crypt(&m->enc, buf, n);
 }

@@ -117,8 +117,9 @@ int bt_mse_skey_index(const bt_mse *m);
 size_t bt_mse_prefix(const bt_mse *m, const uint8_t **p);
 
 /* After DONE: encrypts outgoing / decrypts incoming payload bytes in place (RC4 continues the
- * handshake's keystreams; plaintext leaves the bytes alone). The host sends the handshake's
- * pending bytes before any payload. Calls before DONE are caller bugs. */
+ * handshake's keystreams; plaintext leaves the bytes alone). The handshake's pending bytes go
+ * out before any payload, so bt_mse_encrypt requires bt_mse_pending() == 0 (the host wrote
+ * them and called bt_mse_sent). Calls before DONE, or with bytes pending, are caller bugs. */
 void bt_mse_encrypt(bt_mse *m, uint8_t *buf, size_t n);
 void bt_mse_decrypt(bt_mse *m, uint8_t *buf, size_t n);
 
