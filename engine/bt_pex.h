@@ -52,4 +52,30 @@ int bt_pex_put(bt_buf *b, const bt_pex_msg *msg, bool first);
 int bt_pex_parse(const uint8_t *p, size_t n, uint32_t max_entries, bt_pex_msg *msg,
                  const bt_mem *mem, size_t *err_off);
 
+/* ---- per-connection sender state (bt_pex_state.c) ---- */
+
+#define BT_PEX_MAX_TRACKED 2000 /* peers remembered per connection as advertised */
+
+/* What we last told one peer: the set of addresses it believes we are connected to. */
+typedef struct bt_pex_state {
+    bt_addr *sent; /* advertised and not yet dropped, in the order they were added */
+    uint32_t nsent;
+    bool started; /* the first message went out (later ones obey BT_PEX_MAX_ENTRIES) */
+    const bt_mem *mem;
+} bt_pex_state;
+
+void bt_pex_state_init(bt_pex_state *s, const bt_mem *mem);
+void bt_pex_state_free(bt_pex_state *s);
+
+/* Builds the next message for one peer from |cur|[0..ncur), the peers we are connected to now
+ * (no duplicates; the receiving peer itself excluded by the caller; at most
+ * BT_PEX_MAX_TRACKED are considered): dropped = advertised but gone, added = new, each family
+ * capped at BT_PEX_MAX_FIRST for the first message and BT_PEX_MAX_ENTRIES after (the rest
+ * waits for the next call), in the order of |cur| and of the state. |s| is updated as if the
+ * message was sent; call at most once a minute (BEP 11) and send |out| with bt_pex_put(b, out,
+ * first) where |first| is the value *first gets here. Returns the number of entries (0: send
+ * nothing) or BT_ERR_NOMEM (|s| unchanged). */
+int bt_pex_state_next(bt_pex_state *s, const bt_pex_peer *cur, uint32_t ncur, bt_pex_msg *out,
+                      bool *first);
+
 #endif

@@ -240,6 +240,96 @@ static void test_failmalloc(void)
     free(r);
 }
 
+/* ---- sender state ---- */
+
+static bt_pex_peer pp(uint32_t i)
+{
+    bt_pex_peer p;
+    p.addr = i % 4 == 3 ? v6((uint8_t)i, (uint16_t)(3000 + i))
+                        : v4(10, 2, (uint8_t)(i >> 8), (uint8_t)i, (uint16_t)(3000 + i));
+    p.flags = (uint8_t)(i % 3);
+    return p;
+}
+
+static void test_state_diff(void)
+{
+    bt_pex_peer *cur = calloc(300, sizeof(*cur));
+    bt_pex_msg *m = calloc(1, sizeof(*m)), *r = calloc(1, sizeof(*r));
+    CU_ASSERT_FATAL(cur != NULL && m != NULL && r != NULL);
+    bt_pex_state st;
+    bt_pex_state_init(&st, bt_mem_default());
+    bool first = false;
+    /* Nothing to say yet: no message, and the next one still counts as the first. */
+    CU_ASSERT_EQUAL(bt_pex_state_next(&st, cur, 0, m, &first), 0);
+    CU_ASSERT(first);
+    for (uint32_t i = 0; i < 4; i++)
+        cur[i] = pp(i);
+    CU_ASSERT_EQUAL(bt_pex_state_next(&st, cur, 4, m, &first), 4);
+    CU_ASSERT(first && m->nadded == 4 && m->ndropped == 0);
+    CU_ASSERT(bt_addr_equal(&m->added[3].addr, &cur[3].addr) && m->added[3].flags == 0);
+    /* It encodes and decodes as one message. */
+    bt_buf b;
+    bt_buf_init(&b, bt_mem_default(), 0);
+    CU_ASSERT_EQUAL(bt_pex_put(&b, m, first), 0);
+    CU_ASSERT_EQUAL(bt_pex_parse(b.data, b.len, BT_PEX_MAX_ENTRIES, r, bt_mem_default(), NULL), 0);
+    CU_ASSERT_EQUAL(r->nadded, 4);
+    /* Same set: nothing. Peer 1 gone, 4 and 5 new: one drop, two adds. */
+    CU_ASSERT_EQUAL(bt_pex_state_next(&st, cur, 4, m, &first), 0);
+    CU_ASSERT(!first);
+    cur[1] = pp(4);
+    cur[4] = pp(5);
+    CU_ASSERT_EQUAL(bt_pex_state_next(&st, cur, 5, m, &first), 3);
+    bt_pex_peer p1 = pp(1), p4 = pp(4), p5 = pp(5);
+    CU_ASSERT(m->ndropped == 1 && bt_addr_equal(&m->dropped[0], &p1.addr));
+    CU_ASSERT(m->nadded == 2 && bt_addr_equal(&m->added[0].addr, &p4.addr) &&
+              bt_addr_equal(&m->added[1].addr, &p5.addr));
+    CU_ASSERT_EQUAL(st.nsent, 5);
+    /* 85 new IPv4 peers replace the 5: 5 drops and 50 adds now, 35 adds next; bt_pex_put takes it.
+     */
+    uint32_t n = 0;
+    for (uint32_t i = 100; n < 85; i++)
+        if (i % 4 != 3)
+            cur[n++] = pp(i);
+    CU_ASSERT_EQUAL(bt_pex_state_next(&st, cur, n, m, &first), 5 + BT_PEX_MAX_ENTRIES);
+    CU_ASSERT(m->ndropped == 5 && m->nadded == BT_PEX_MAX_ENTRIES);
+    bt_buf_reset(&b);
+    CU_ASSERT_EQUAL(bt_pex_put(&b, m, first), 0);
+    CU_ASSERT_EQUAL(bt_pex_state_next(&st, cur, n, m, &first), 35);
+    CU_ASSERT_EQUAL(bt_pex_state_next(&st, cur, n, m, &first), 0);
+    CU_ASSERT_EQUAL(st.nsent, 85);
+    bt_buf_free(&b);
+    bt_pex_state_free(&st);
+    bt_pex_state_free(&st);
+    free(cur);
+    free(m);
+    free(r);
+}
+
+static void test_state_first_limit_and_nomem(void)
+{
+    bt_pex_peer *cur = calloc(300, sizeof(*cur));
+    bt_pex_msg *m = calloc(1, sizeof(*m));
+    CU_ASSERT_FATAL(cur != NULL && m != NULL);
+    uint32_t n = 0;
+    for (uint32_t i = 0; n < 250; i++)
+        if (i % 4 != 3)
+            cur[n++] = pp(i);
+    failmem f;
+    failmem_init_once(&f, 1);
+    bt_pex_state st;
+    bt_pex_state_init(&st, &f.mem);
+    bool first = false;
+    CU_ASSERT_EQUAL(bt_pex_state_next(&st, cur, n, m, &first), BT_ERR_NOMEM);
+    CU_ASSERT(!st.started && st.nsent == 0);
+    CU_ASSERT_EQUAL(bt_pex_state_next(&st, cur, n, m, &first), BT_PEX_MAX_FIRST);
+    CU_ASSERT(first);
+    CU_ASSERT_EQUAL(bt_pex_state_next(&st, cur, n, m, &first), 250 - BT_PEX_MAX_FIRST);
+    CU_ASSERT(!first);
+    bt_pex_state_free(&st);
+    free(cur);
+    free(m);
+}
+
 int test_pex_add_suite(void)
 {
     CU_pSuite s = CU_add_suite("pex", NULL, NULL);
@@ -250,7 +340,9 @@ int test_pex_add_suite(void)
         CU_add_test(s, "limits", test_limits) == NULL ||
         CU_add_test(s, "malformed", test_malformed) == NULL ||
         CU_add_test(s, "lenient_flags_and_port0", test_lenient_flags_and_port0) == NULL ||
-        CU_add_test(s, "failmalloc", test_failmalloc) == NULL)
+        CU_add_test(s, "failmalloc", test_failmalloc) == NULL ||
+        CU_add_test(s, "state_diff", test_state_diff) == NULL ||
+        CU_add_test(s, "state_first_limit_and_nomem", test_state_first_limit_and_nomem) == NULL)
         return 1;
     return 0;
 }
