@@ -20,8 +20,8 @@
 
 /* ---- RC4 (own implementation: libcrypto's RC4 needs OpenSSL 3's legacy provider) ---- */
 typedef struct bt_rc4 {
-    uint8_t s[256];
-    uint8_t i, j;
+    uint32_t s[256]; /* 32-bit cells: faster than bytes on x86-64 (no partial-register stalls) */
+    uint32_t i, j;
 } bt_rc4;
 
 /* Key schedule for a |keylen|-byte key (1..256). */

@@ -20,12 +20,12 @@ static const uint8_t mse_prime[BT_MSE_KEY_LEN] = {
 void bt_rc4_init(bt_rc4 *r, const uint8_t *key, size_t keylen)
 {
     assert(keylen >= 1 && keylen <= 256);
-    for (int i = 0; i < 256; i++)
-        r->s[i] = (uint8_t)i;
-    uint8_t j = 0;
-    for (int i = 0; i < 256; i++) {
-        j = (uint8_t)(j + r->s[i] + key[(size_t)i % keylen]);
-        uint8_t t = r->s[i];
+    for (uint32_t i = 0; i < 256; i++)
+        r->s[i] = i;
+    uint32_t j = 0;
+    for (uint32_t i = 0; i < 256; i++) {
+        j = (j + r->s[i] + key[i % keylen]) & 0xff;
+        uint32_t t = r->s[i];
         r->s[i] = r->s[j];
         r->s[j] = t;
     }
@@ -34,15 +34,16 @@ void bt_rc4_init(bt_rc4 *r, const uint8_t *key, size_t keylen)
 
 void bt_rc4_crypt(bt_rc4 *r, uint8_t *buf, size_t n)
 {
-    uint8_t i = r->i, j = r->j;
-    uint8_t *s = r->s;
+    uint32_t i = r->i, j = r->j;
+    uint32_t *s = r->s;
     for (size_t k = 0; k < n; k++) {
-        i = (uint8_t)(i + 1);
-        j = (uint8_t)(j + s[i]);
-        uint8_t t = s[i];
-        s[i] = s[j];
-        s[j] = t;
-        buf[k] ^= s[(uint8_t)(s[i] + s[j])];
+        i = (i + 1) & 0xff;
+        uint32_t si = s[i];
+        j = (j + si) & 0xff;
+        uint32_t sj = s[j];
+        s[i] = sj;
+        s[j] = si;
+        buf[k] ^= (uint8_t)s[(si + sj) & 0xff];
     }
     r->i = i;
     r->j = j;
