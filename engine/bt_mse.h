@@ -1,7 +1,12 @@
 /* bt_mse.h: MSE/PE (Message Stream Encryption / Protocol Encryption) as a sans-IO handshake
  * state machine for both ends, plus the RC4 stream it negotiates. Never does I/O, never reads a
- * clock; its only randomness is the caller's PCG32, drawn inside bt_mse_new.
- * Spec: the Vuze wiki page "Message_Stream_Encryption" (summarised in REFERENCE.md §3). */
+ * clock; its only randomness is the caller's PCG32, drawn inside bt_mse_new (PCG is no CSPRNG:
+ * live seeds it from getrandom(), and MSE is obfuscation without authentication anyway).
+ * Spec: the Vuze wiki page "Message_Stream_Encryption" (summarised in REFERENCE.md §3).
+ * Interop notes (tests/interop/mse.sh, libtorrent 2.0.8): libtorrent as initiator sends an
+ * empty IA and its BT handshake after step 4; for hybrid v1/v2 torrents it uses the v1 info
+ * hash as SKEY. An initiator whose peer does not speak MSE sees FAILED or a closed connection:
+ * retry in plaintext, as aria2 and transmission do. */
 #ifndef BT_MSE_H
 #define BT_MSE_H
 
