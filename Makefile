@@ -14,7 +14,9 @@ FUZZ_SECONDS ?= 20
 
 # Debian packages the build, the tests and the demo need (installed by `make deps`).
 DEB_PKGS  := build-essential pkg-config libssl-dev libcunit1-dev libgsl-dev libinih-dev \
-             libjansson-dev mktorrent transmission-cli clang gnuplot-nox chromium
+             libjansson-dev mktorrent transmission-cli clang gnuplot-nox
+DEB_PKGS  += chromium            # tests/sim/report.sh: the report in headless Chromium
+DEB_PKGS  += python3-libtorrent  # tests/interop: a real peer
 
 SAN       ?= 0
 BUILD     ?= build/rel

@@ -8,6 +8,7 @@
 #include "bt_choker.h"
 #include "bt_client.h"
 #include "bt_metainfo.h"
+#include "bt_proto.h"
 #include "bt_tracker.h"
 #include "bt_types.h"
 
