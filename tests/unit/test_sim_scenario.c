@@ -544,8 +544,21 @@ static sim_scenario *load_file(const char *path)
 static void test_shipped(void)
 {
     static const char *const files[] = {
-        "scenarios/tiny.ini",    "scenarios/flashcrowd.ini", "scenarios/bench-flashcrowd-1000.ini",
-        "scenarios/poisson.ini", "scenarios/churn.ini",      "scenarios/trace.ini",
+        "scenarios/tiny.ini",
+        "scenarios/flashcrowd.ini",
+        "scenarios/bench-flashcrowd-1000.ini",
+        "scenarios/poisson.ini",
+        "scenarios/churn.ini",
+        "scenarios/trace.ini",
+        "scenarios/clustering.ini",
+        "scenarios/freeriders.ini",
+        "scenarios/bittyrant.ini",
+        "scenarios/propshare.ini",
+        "scenarios/isp-asymmetric.ini",
+        "scenarios/isp-locality.ini",
+        "scenarios/decaying.ini",
+        "scenarios/large-view.ini",
+        "scenarios/poisson-fluid.ini",
     };
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         sim_scenario *sc = load_file(files[i]);
