@@ -139,11 +139,14 @@ check: deps
 	$(MAKE) SAN=1 unit replay interop simtest
 	$(MAKE) lint
 
-# The main job: the tiny scenario end to end, with its figures.
+# The main job: who unchokes whom (scenarios/clustering.ini: slow, medium and fast uploaders
+# under tit-for-tat), 3 replications on 2 cores, then the report with its figures.
 demo: deps
 	$(MAKE) SAN=0 all
-	./$(BUILD)/swarmlab sim scenarios/tiny.ini -o results/demo
+	rm -rf results/demo
+	./$(BUILD)/swarmlab sim scenarios/clustering.ini --replications 3 -j 2 -o results/demo
 	./$(BUILD)/swarmlab plot results/demo
+	@echo "report: $(abspath results/demo/index.html)"
 
 # Figures (PNG, SVG) and index.html of a results directory: a `swarmlab sim` run, a
 # --replications directory or a `swarmlab sweep` directory (make plots RUN=results/x).
@@ -151,13 +154,16 @@ plots: $(SWARMLAB)
 	@test -n "$(RUN)" || { echo "usage: make plots RUN=DIR (a swarmlab sim, sim --replications or sweep directory)"; exit 2; }
 	./$(SWARMLAB) plot "$(RUN)"
 
-# Micro-benchmarks, the 1,000-peer flash crowd (wall time, events/s, peak RSS), then a
-# 100-point sweep of tiny.ini (wall time, peak RSS).
+# Micro-benchmarks, the 1,000-peer flash crowd and the 10,000-peer run (wall time, events/s,
+# peak RSS), then a 100-point sweep of tiny.ini (wall time, peak RSS).
 bench: $(BENCH_BIN) $(SWARMLAB)
 	$(BENCH_BIN)
 	@echo "== bench-flashcrowd-1000 (scenarios/bench-flashcrowd-1000.ini)"
 	./$(SWARMLAB) sim scenarios/bench-flashcrowd-1000.ini -o results/bench-flashcrowd-1000 --quiet
 	@cat results/bench-flashcrowd-1000/run.json
+	@echo "== bench-10000 (scenarios/bench-10000.ini: 1 seed + 10,000 leechers, 4 MiB)"
+	./$(SWARMLAB) sim scenarios/bench-10000.ini -o results/bench-10000 --quiet
+	@cat results/bench-10000/run.json
 	@echo "== sweep100 (tests/bench/sweep100.sh: 10x10 points of scenarios/tiny.ini)"
 	@SWARMLAB=$(abspath $(SWARMLAB)) bash tests/bench/sweep100.sh results/bench-sweep100
 
@@ -203,6 +209,6 @@ install: $(SWARMLAB)
 	install -m 644 engine/bt*.h $(DESTDIR)$(PREFIX)/include/swarmlab/
 
 clean:
-	rm -rf build results/demo results/bench-flashcrowd-1000 results/bench-sweep100
+	rm -rf build results/demo results/bench-flashcrowd-1000 results/bench-10000 results/bench-sweep100
 
 -include $(shell find build -name '*.d' 2>/dev/null)

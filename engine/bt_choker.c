@@ -4,11 +4,11 @@
 
 #include <string.h>
 
-static const bt_choker_ops *const builtins[] = {&bt_choker_reference, &bt_choker_freerider,
-                                                &bt_choker_altruist, &bt_choker_rate_based,
-                                                &bt_choker_bittyrant, &bt_choker_propshare};
-static const char *const names[] = {"reference", "freerider", "altruist", "rate_based",
-                                    "bittyrant", "propshare", NULL};
+static const bt_choker_ops *const builtins[] = {
+    &bt_choker_reference,  &bt_choker_reference_upload, &bt_choker_freerider, &bt_choker_altruist,
+    &bt_choker_rate_based, &bt_choker_bittyrant,        &bt_choker_propshare};
+static const char *const names[] = {"reference",  "reference-upload", "freerider", "altruist",
+                                    "rate_based", "bittyrant",        "propshare", NULL};
 
 const bt_choker_ops *bt_choker_find(const char *name)
 {

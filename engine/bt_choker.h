@@ -81,6 +81,10 @@ typedef struct bt_choker_ops {
  * interested downloaders + optimistic unchoke rotated every 3 rounds, new peers 3x as likely
  * to be next) and the seed algorithm; details in bt_choker_reference.c. */
 extern const bt_choker_ops bt_choker_reference;
+/* `reference` with the other seed-state variant (REFERENCE.md s1/s2): when seeding, the
+ * slots-1 interested non-seed peers we upload to fastest plus the optimistic unchoke (BEP 3,
+ * mainline before 4.x, most clients' default); leeching is identical to `reference`. */
+extern const bt_choker_ops bt_choker_reference_upload;
 /* Never unchokes anyone: a pure downloader (free-rider), details in bt_choker_freerider.c. */
 extern const bt_choker_ops bt_choker_freerider;
 /* Unchokes every interested non-seed peer, no tit-for-tat (bt_choker_altruist.c). */

@@ -1,5 +1,6 @@
 /* bt_choker_reference.c: the `reference` choker, mainline BitTorrent 4.x Choker.py
- * (_round_robin, _rechoke, _rechoke_seed) with BitTornado's new-connection placement.
+ * (_round_robin, _rechoke, _rechoke_seed) with BitTornado's new-connection placement, and
+ * `reference-upload`, the same with the seed state ranked by upload rate (REFERENCE.md s1-2).
  * Pure decision logic over a rotation list of connection ids; never does I/O.
  *
  * State: the rotation list (mainline's self.connections) of {id, round of our last
@@ -34,6 +35,14 @@
  *   unchoked non-kept ones met first); uninterested peers are choked; then the list is
  *   rotated to start after the last peer given a remaining slot (round robin).
  *   With 4 slots: 3 kept + 1 new in two rounds of three, 4 kept in the third.
+ * rechoke, seeding, `reference-upload` (the same ops with seed_by_upload set): the older
+ * mainline seed algorithm, "upload rate instead of download rate" (BEP 3; REFERENCE.md s1,
+ * unchoke slots), which Legout et al. (IMC 2006) call the old seed choke algorithm and most
+ * clients still use when seeding (REFERENCE.md s2: Transmission's getRateBps when seeding,
+ * libtorrent's fastest_upload, qBittorrent's default): the leeching algorithm above with
+ * up_rate as the rate, snubbing ignored (a seed downloads nothing), is_seed peers never
+ * unchoked, the optimistic unchoke rotated every 3rd periodic round as when leeching. Kinds
+ * as when leeching: the slots-1 fastest are REGULAR, the walk's unchokes OPTIMISTIC.
  * Kinds (bt_unchoke_kind): leeching, the slots-1 regular peers are REGULAR and everything the
  * walk of step 3 unchokes is OPTIMISTIC; seeding, every unchoke is a round-robin turn that
  * ranking then keeps: a peer is OPTIMISTIC during the round (ctx->round, extra calls included)
@@ -72,6 +81,7 @@ typedef struct ref_state {
     uint8_t *keep; /* scratch: list position is regular / kept */
     rank *top;     /* scratch: best candidates */
     uint32_t unchokes_since_last;
+    bool seed_by_upload; /* reference-upload: seed by upload rate, not round robin */
 } ref_state;
 
 static int ref_init(void **state, const bt_mem *mem)
@@ -81,6 +91,14 @@ static int ref_init(void **state, const bt_mem *mem)
         return BT_ERR_NOMEM;
     *state = s;
     return 0;
+}
+
+static int ref_upload_init(void **state, const bt_mem *mem)
+{
+    int rc = ref_init(state, mem);
+    if (rc == 0)
+        ((ref_state *)*state)->seed_by_upload = true;
+    return rc;
 }
 
 static void ref_del(void *state, const bt_mem *mem)
@@ -228,13 +246,25 @@ static void mark_top(ref_state *s, uint32_t len)
         s->keep[s->top[i].pos] = 1;
 }
 
+static bool seed_interested(const bt_choke_peer *p)
+{
+    return p->interested && !p->is_seed;
+}
+
+/* Whether peer |p| may be unchoked and counts as interested: when |by_up| (seeding by upload
+ * rate), seeds are never unchoked and interest is seed_interested. */
+static bool candidate(const bt_choke_peer *p, bool by_up)
+{
+    return by_up ? seed_interested(p) : p->interested;
+}
+
 /* Mainline _round_robin: every 3rd round the first choked, interested peer goes to the
  * front of the rotation list (it becomes the optimistic unchoke). */
-static void rotate_optimistic(ref_state *s, const bt_choke_peer *peers, size_t n)
+static void rotate_optimistic(ref_state *s, const bt_choke_peer *peers, size_t n, bool by_up)
 {
     for (uint32_t i = 0; i < s->n; i++) {
         uint32_t x = s->idx[i];
-        if (x != NONE && peers[x].choked && peers[x].interested) {
+        if (x != NONE && peers[x].choked && candidate(&peers[x], by_up)) {
             rotate(s, i);
             map_peers(s, peers, n);
             return;
@@ -242,16 +272,18 @@ static void rotate_optimistic(ref_state *s, const bt_choke_peer *peers, size_t n
     }
 }
 
-/* Mainline _rechoke. */
+/* Mainline _rechoke; with |by_up| (reference-upload seeding) ranked by up_rate, snubbing
+ * ignored and seeds left choked. */
 static void leech_decide(ref_state *s, const bt_choke_ctx *ctx, const bt_choke_peer *peers,
-                         uint8_t *unchoke)
+                         bool by_up, uint8_t *unchoke)
 {
     uint32_t k = ctx->slots > 0 ? ctx->slots - 1 : 0, len = 0;
     for (uint32_t i = 0; i < s->n; i++) {
         uint32_t x = s->idx[i];
-        if (x == NONE || !peers[x].interested || peers[x].snubbed)
+        if (x == NONE || !candidate(&peers[x], by_up) || (!by_up && peers[x].snubbed))
             continue;
-        rank r = {UINT64_MAX - peers[x].down_rate, 0, 0, i};
+        uint64_t rate = by_up ? peers[x].up_rate : peers[x].down_rate;
+        rank r = {UINT64_MAX - rate, 0, 0, i};
         top_offer(s, k, &len, &r);
     }
     mark_top(s, len);
@@ -262,20 +294,15 @@ static void leech_decide(ref_state *s, const bt_choke_ctx *ctx, const bt_choke_p
         count = 0;
     for (uint32_t i = 0; i < s->n; i++) {
         uint32_t x = s->idx[i];
-        if (x == NONE)
+        if (x == NONE || (by_up && peers[x].is_seed))
             continue;
         if (s->keep[i]) {
             unchoke[x] = BT_UNCHOKE_REGULAR;
         } else if (count > 0) {
             unchoke[x] = BT_UNCHOKE_OPTIMISTIC;
-            count -= peers[x].interested;
+            count -= candidate(&peers[x], by_up);
         }
     }
-}
-
-static bool seed_interested(const bt_choke_peer *p)
-{
-    return p->interested && !p->is_seed;
 }
 
 /* Mainline _rechoke_seed, first half: ranks the unchoked interested peers and keeps the best
@@ -342,12 +369,13 @@ static void ref_rechoke(void *state, const bt_choke_ctx *ctx, const bt_choke_pee
     uint64_t cur = ctx->periodic || ctx->round == 0 ? ctx->round : ctx->round - 1;
     map_peers(s, peers, n);
     uint32_t rot = 0;
-    if (ctx->seeding) {
+    bool round_robin = ctx->seeding && !s->seed_by_upload;
+    if (round_robin) {
         rot = seed_decide(s, ctx, cur, peers, unchoke);
     } else {
         if (ctx->periodic && ctx->round % OPTIMISTIC_ROUNDS == 0)
-            rotate_optimistic(s, peers, n);
-        leech_decide(s, ctx, peers, unchoke);
+            rotate_optimistic(s, peers, n, ctx->seeding);
+        leech_decide(s, ctx, peers, ctx->seeding, unchoke);
     }
     for (uint32_t i = 0; i < s->n; i++) {
         uint32_t x = s->idx[i];
@@ -355,9 +383,9 @@ static void ref_rechoke(void *state, const bt_choke_ctx *ctx, const bt_choke_pee
             continue;
         if (peers[x].choked)
             s->list[i].unchoke_round = cur;
-        if (ctx->seeding) /* a round-robin turn is optimistic for the round it began */
-            unchoke[x] = s->list[i].unchoke_round == cur ? BT_UNCHOKE_OPTIMISTIC
-                                                          : BT_UNCHOKE_REGULAR;
+        if (round_robin) /* a round-robin turn is optimistic for the round it began */
+            unchoke[x] =
+                s->list[i].unchoke_round == cur ? BT_UNCHOKE_OPTIMISTIC : BT_UNCHOKE_REGULAR;
     }
     rotate(s, rot);
 }
@@ -365,6 +393,16 @@ static void ref_rechoke(void *state, const bt_choke_ctx *ctx, const bt_choke_pee
 const bt_choker_ops bt_choker_reference = {
     .name = "reference",
     .init = ref_init,
+    .del = ref_del,
+    .peer_added = ref_peer_added,
+    .peer_removed = ref_peer_removed,
+    .rechoke = ref_rechoke,
+};
+
+/* The same algorithm, seeding by upload rate (see the top of this file). */
+const bt_choker_ops bt_choker_reference_upload = {
+    .name = "reference-upload",
+    .init = ref_upload_init,
     .del = ref_del,
     .peer_added = ref_peer_added,
     .peer_removed = ref_peer_removed,

@@ -202,7 +202,10 @@ static int leecher_means(const sim_scenario *sc, class_means *m)
         if (cl->role != SIM_ROLE_LEECHER)
             continue;
         double w = (sc->by_count ? (double)cl->count : cl->share) / total;
-        m->up_Bps += w * sim_dist_mean(&cl->up);
+        double up = sim_dist_mean(&cl->up); /* the ISP's up_scale / up_cap on the mean */
+        if (cl->isp >= 0)
+            up = (double)sim_scenario_isp_up(&sc->isps[cl->isp], (uint64_t)(up + 0.5));
+        m->up_Bps += w * up;
         m->down_Bps += w * sim_dist_mean(&cl->down);
         m->linger_s += forever(&cl->linger) ? INFINITY : w * sim_dist_mean(&cl->linger) / 1e6;
         double patience_s = sim_dist_mean(&cl->abort_after) / 1e6;

@@ -35,7 +35,8 @@
  * ---- From a scenario (sim_fluid_from_scenario) ---------------------------------------------
  * One homogeneous population stands for all leecher classes; class k weighs w_k (its share,
  * or its count / all leechers in count mode):
- *   mu    = sum w_k E[up_k] / file_size,   c = sum w_k E[down_k] / file_size
+ *   mu    = sum w_k E[up_k] / file_size,   c = sum w_k E[down_k] / file_size (E[up_k] after
+ *           the class's ISP's up_scale and up_cap, applied to the mean)
  *   gamma = 1 / sum w_k E[linger_k] (a class lingering forever makes it 0; all lingering 0
  *           makes it +INFINITY). The fluid seeds are finished leechers; linger is exponential
  *           in the model, only its mean is used.

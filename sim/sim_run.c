@@ -122,6 +122,8 @@ static int add_peer(builder *b, uint32_t k, bt_time_us at)
     p.cls = k;
     p.isp = cl->isp >= 0 ? b->isp_ids[cl->isp] : 0;
     p.up_Bps = sim_dist_sample(&cl->up, r);
+    if (cl->isp >= 0) /* the ISP's upload scale and cap ([isp NAME] up_scale, up_cap) */
+        p.up_Bps = sim_scenario_isp_up(&b->sc->isps[cl->isp], p.up_Bps);
     p.down_Bps = sim_dist_sample(&cl->down, r);
     p.latency_us = sim_dist_sample(&cl->latency, r);
     uint64_t linger = sim_dist_sample(&cl->linger, r);

@@ -105,6 +105,8 @@ enum key_id {
     K_CORRUPT_RATE,
     K_RESPONSE_DELAY,
     K_LYING_HAVE,
+    K_UP_CAP,
+    K_UP_SCALE,
     NKEYS
 };
 
@@ -167,6 +169,8 @@ static const key_def keys[NKEYS] = {
     [K_CORRUPT_RATE] = {SEC_CLASS, T_FRAC, R_ANY, "corrupt_rate", CL(corrupt_rate), NULL},
     [K_RESPONSE_DELAY] = {SEC_CLASS, T_DTIME, R_ANY, "response_delay", CL(response_delay), NULL},
     [K_LYING_HAVE] = {SEC_CLASS, T_FRAC, R_LEECH, "lying_have", CL(lying_have), NULL},
+    [K_UP_CAP] = {SEC_ISP, T_RATE_UNL, R_ANY, "up_cap", IS(up_cap_Bps), NULL},
+    [K_UP_SCALE] = {SEC_ISP, T_FRAC, R_ANY, "up_scale", IS(up_scale), NULL},
 };
 _Static_assert(NKEYS <= 64, "sec.set is a 64-bit mask of keys");
 
@@ -918,8 +922,10 @@ static int alloc_model(loader *L, sim_scenario *sc)
     sc->nclasses = L->nclasses;
     for (size_t i = 0; i < L->nsecs; i++) {
         const sec *s = &L->secs[i];
-        if (s->type == SEC_ISP)
+        if (s->type == SEC_ISP) {
             snprintf(sc->isps[s->index].name, sizeof(sc->isps[0].name), "%s", s->name);
+            sc->isps[s->index].up_scale = 1;
+        }
         if (s->type == SEC_CLASS) {
             class_defaults(&sc->classes[s->index]);
             snprintf(sc->classes[s->index].name, sizeof(sc->classes[0].name), "%s", s->name);
@@ -1168,10 +1174,21 @@ static int check_totals(loader *L, sim_scenario *sc)
     return 0;
 }
 
+static int check_isp(loader *L, sim_scenario *sc, const sec *s)
+{
+    if (sc->isps[s->index].up_scale > 0)
+        return 0;
+    return ent_fail(L, find_entry(L, (size_t)(s - L->secs), K_UP_SCALE), BT_ERR_INVALID,
+                    "must be > 0 (1 keeps the classes' upload capacities; 0.5 halves them)");
+}
+
 static int check_all(loader *L, sim_scenario *sc)
 {
     if (check_swarm(L, sc) != 0 || check_tracker(L, sc) != 0 || check_arrivals(L, sc) != 0)
         return L->rc;
+    for (size_t i = 0; i < L->nsecs; i++)
+        if (L->secs[i].type == SEC_ISP && check_isp(L, sc, &L->secs[i]) != 0)
+            return L->rc;
     for (size_t i = 0; i < L->nsecs; i++)
         if (L->secs[i].type == SEC_CLASS && check_class(L, sc, &L->secs[i]) != 0)
             return L->rc;
@@ -1339,6 +1356,17 @@ int32_t sim_scenario_find_class(const sim_scenario *sc, const char *name)
         if (strcmp(sc->classes[i].name, name) == 0)
             return (int32_t)i;
     return -1;
+}
+
+uint64_t sim_scenario_isp_up(const sim_isp *isp, uint64_t up_Bps)
+{
+    if (isp == NULL)
+        return up_Bps;
+    double x = floor((double)up_Bps * isp->up_scale + 0.5);
+    uint64_t v = x >= 18446744073709549568.0 ? UINT64_MAX : (uint64_t)x;
+    if (isp->up_cap_Bps != 0 && v > isp->up_cap_Bps)
+        v = isp->up_cap_Bps;
+    return v < 1 ? 1 : v;
 }
 
 int32_t sim_scenario_find_isp(const sim_scenario *sc, const char *name)

@@ -41,6 +41,10 @@
  *   transit_up      rate|unlimited  unlimited  ISP -> core transit capacity
  *   transit_down    rate|unlimited  unlimited  core -> ISP transit capacity
  *   latency         time       0          one-way latency of the transit link
+ *   up_scale        fraction   1          multiplies the upload capacity of every peer of the
+ *                                         ISP (> 0; 0.5: the ISP halves upload)
+ *   up_cap          rate|unlimited  unlimited  caps the upload capacity of every peer of the
+ *                                         ISP, after up_scale (sim_scenario_isp_up)
  * [class NAME]                                (at least one leecher class; up to 256 classes)
  *   role            leecher|seed  leecher   seed: an initial seed, present from t = 0
  *   count           integer    seed: 1    seeds: how many. Leechers: a fixed number of the
@@ -171,6 +175,8 @@ typedef struct sim_isp {
     uint64_t transit_up_Bps; /* bytes/s, 0 = unlimited */
     uint64_t transit_down_Bps;
     bt_time_us latency_us;
+    uint64_t up_cap_Bps; /* caps every subscriber's upload capacity; 0 = no cap */
+    double up_scale;     /* (0, 1]: multiplies every subscriber's upload capacity (1) */
 } sim_isp;
 
 typedef struct sim_class {
@@ -258,6 +264,10 @@ int sim_scenario_write_resolved(const sim_scenario *sc, FILE *f);
  * share, largest-remainder rounding of share * total (ties to the lower index), so the parts
  * sum to |total|. Writes sc->nclasses values into |out| (seed classes get 0). */
 void sim_scenario_class_counts(const sim_scenario *sc, uint64_t total, uint64_t *out);
+
+/* A peer's upload capacity once its ISP's up_scale and up_cap apply: min(round(|up_Bps| *
+ * up_scale), up_cap), at least 1 byte/s. |isp| NULL (a core peer): |up_Bps| unchanged. */
+uint64_t sim_scenario_isp_up(const sim_isp *isp, uint64_t up_Bps);
 
 /* Index of the class / ISP called |name|, or -1. */
 int32_t sim_scenario_find_class(const sim_scenario *sc, const char *name);

@@ -13,7 +13,13 @@ small=(--set swarm.file_size=2MiB --set swarm.piece_size=64KiB --set swarm.durat
 for sc in scenarios/*.ini; do
     name=$(basename "$sc" .ini)
     extra=()
-    case "$name" in trace) extra=(--set swarm.file_size=2MiB --set swarm.piece_size=64KiB --quiet) ;; esac
+    case "$name" in
+        trace) extra=(--set swarm.file_size=2MiB --set swarm.piece_size=64KiB --quiet) ;;
+        # leecher classes that give counts: scale the counts instead of arrivals.count
+        freeriders) extra=(--set swarm.file_size=2MiB --set swarm.piece_size=64KiB
+                           --set swarm.duration=3h --set class.compliant.count=16
+                           --set class.free.count=8 --quiet) ;;
+    esac
     args=("${small[@]}")
     [ ${#extra[@]} -gt 0 ] && args=("${extra[@]}")
     if ! "$SWARMLAB" sim "$sc" -o "$tmp/$name" "${args[@]}" > "$tmp/$name.log" 2>&1; then
@@ -55,6 +61,20 @@ for b in large-view,lying-have=0.3 corrupt=0.1 slow-responder=2.000s; do
     if grep -q "	$b	" "$tmp/m1/peers.tsv"; then echo "ok   peers.tsv names behaviour $b"
     else echo "FAIL peers.tsv does not name behaviour $b"; fail=1; fi
 done
+# an ISP's upload scale and cap reach the peers (peers.tsv: class $2, up_Bps $4), and a seed
+# on reference-upload (seed state by upload rate) serves the swarm to the end
+"$SWARMLAB" sim scenarios/isp-asymmetric.ini -o "$tmp/cap" "${small[@]}" \
+    --set isp.cable.up_scale=0.5 --set isp.fibre.up_cap=5Mbit \
+    --set class.seed.choker=reference-upload > /dev/null
+caps=$(awk -F'\t' '!/^#/ && $2 != "seed" {print $2 "=" $4}' "$tmp/cap/peers.tsv" | sort -u |
+    tr '\n' ' ')
+if [ "$caps" = "cable=312500 dsl=125000 fibre=625000 " ]; then
+    echo "ok   ISP up_scale / up_cap in peers.tsv: $caps"
+else echo "FAIL ISP up_scale / up_cap: capacities '$caps'"; fail=1; fi
+# peers.tsv: complete_s $8 (-1: never)
+if awk -F'\t' '!/^#/ && $2 != "seed" {n++; if ($8 < 0) bad++} END {exit !(n == 24 && bad == 0)}' \
+    "$tmp/cap/peers.tsv"; then echo "ok   reference-upload seed: all 24 leechers completed"
+else echo "FAIL reference-upload seed: some leechers did not complete"; fail=1; fi
 # a bad scenario is refused with the file, line and key named
 printf '[swarm]\nfile_size = 12 apples\n' > "$tmp/bad.ini"
 if "$SWARMLAB" sim "$tmp/bad.ini" -o "$tmp/bad" > "$tmp/bad.log" 2>&1; then

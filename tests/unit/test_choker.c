@@ -1,5 +1,6 @@
 /* tests/unit/test_choker.c: unit tests for the choker registry, auto slots and the `reference`
- * strategy (engine/bt_choker*.c), driven with synthetic peer stats: no connections, no clock. */
+ * and `reference-upload` strategies (engine/bt_choker*.c), driven with synthetic peer stats: no
+ * connections, no clock. */
 #include "bt_choker.h"
 #include "failmem.h"
 
@@ -12,6 +13,7 @@ extern int test_choker_add_suite(void); /* extern: the suite grep matches once *
 #define MAXP 64
 
 typedef struct harness {
+    const bt_choker_ops *ops;
     void *state;
     bt_choke_peer peers[MAXP];
     uint8_t unchoke[MAXP]; /* 0/1: choked or not */
@@ -30,25 +32,32 @@ static bt_conn_id id_of(size_t i)
     return (bt_conn_id)(100 + 3 * i);
 }
 
-/* |n| peers, all interested and choked, added in index order. */
-static void h_init(harness *h, size_t n, uint64_t seed, uint32_t slots, bool seeding)
+/* |n| peers, all interested and choked, added in index order, for strategy |o|. */
+static void h_init_ops(harness *h, const bt_choker_ops *o, size_t n, uint64_t seed, uint32_t slots,
+                       bool seeding)
 {
     memset(h, 0, sizeof(*h));
+    h->ops = o;
     bt_pcg32_seed(&h->rng, seed, 3);
-    CU_ASSERT_FATAL(ops->init(&h->state, bt_mem_default()) == 0);
+    CU_ASSERT_FATAL(o->init(&h->state, bt_mem_default()) == 0);
     h->n = n;
     h->slots = slots;
     h->seeding = seeding;
     for (size_t i = 0; i < n; i++) {
         h->peers[i] = (bt_choke_peer){
             .id = id_of(i), .choked = true, .interested = true, .unchoked_at = BT_TIME_NEVER};
-        CU_ASSERT_FATAL(ops->peer_added(h->state, id_of(i), &h->rng, bt_mem_default()) == 0);
+        CU_ASSERT_FATAL(o->peer_added(h->state, id_of(i), &h->rng, bt_mem_default()) == 0);
     }
+}
+
+static void h_init(harness *h, size_t n, uint64_t seed, uint32_t slots, bool seeding)
+{
+    h_init_ops(h, ops, n, seed, slots, seeding);
 }
 
 static void h_free(harness *h)
 {
-    ops->del(h->state, bt_mem_default());
+    h->ops->del(h->state, bt_mem_default());
 }
 
 /* One rechoke, applied: periodic (then the round advances, as the client does) or an extra
@@ -62,7 +71,7 @@ static void h_call(harness *h, bool periodic)
                         .slots = h->slots,
                         .rng = &h->rng};
     memset(h->kind, 0xee, sizeof(h->kind));
-    ops->rechoke(h->state, &ctx, h->peers, h->n, h->kind);
+    h->ops->rechoke(h->state, &ctx, h->peers, h->n, h->kind);
     for (size_t i = 0; i < h->n; i++) {
         CU_ASSERT(h->kind[i] <= BT_UNCHOKE_OPTIMISTIC);
         h->unchoke[i] = h->kind[i] != BT_UNCHOKE_NONE;
@@ -99,8 +108,12 @@ static void test_registry(void)
     size_t k = 0;
     for (; names[k] != NULL; k++)
         CU_ASSERT(bt_choker_find(names[k]) != NULL);
-    CU_ASSERT(k == 6); /* reference, freerider, altruist, rate_based, bittyrant, propshare */
+    CU_ASSERT(k == 7); /* reference, reference-upload, freerider, altruist, rate_based,
+                          bittyrant, propshare */
     CU_ASSERT_STRING_EQUAL(bt_choker_reference.name, "reference");
+    CU_ASSERT_STRING_EQUAL(bt_choker_reference_upload.name, "reference-upload");
+    CU_ASSERT(bt_choker_find("reference-upload") == &bt_choker_reference_upload);
+    CU_ASSERT(bt_choker_find("reference_upload") == NULL);
 }
 
 static void test_auto_slots(void)
@@ -324,7 +337,7 @@ static void test_new_peer_weight(void)
             h_init(&h, n, t, 1, false);
             h.peers[n] = (bt_choke_peer){.id = id_of(n), .choked = true, .interested = true};
             h.n = n + 1;
-            CU_ASSERT_FATAL(ops->peer_added(h.state, id_of(n), &h.rng, bt_mem_default()) == 0);
+            CU_ASSERT_FATAL(h.ops->peer_added(h.state, id_of(n), &h.rng, bt_mem_default()) == 0);
             h_round(&h); /* round 0: the front choked, interested peer is the optimistic */
             front += h.unchoke[n];
             h_free(&h);
@@ -335,6 +348,124 @@ static void test_new_peer_weight(void)
             /* expected 3/12 = 0.25 (uniform placement would give 0.1); sd 0.003 */
             CU_ASSERT(front > trials * 23 / 100 && front < trials * 27 / 100);
         }
+    }
+}
+
+/* reference-upload while leeching: the very same decisions as reference (same seeds, stats
+ * that change every round, extra calls in between). */
+static void test_upload_leeching_same(void)
+{
+    harness a, b;
+    h_init_ops(&a, &bt_choker_reference, 16, 7, 4, false);
+    h_init_ops(&b, &bt_choker_reference_upload, 16, 7, 4, false);
+    uint32_t changes = 0;
+    bt_pcg32 stats;
+    bt_pcg32_seed(&stats, 99, 1);
+    for (int r = 0; r < 40; r++) {
+        for (size_t i = 0; i < 16; i++) {
+            uint64_t d = bt_pcg32_below(&stats, 5000), u = bt_pcg32_below(&stats, 5000);
+            bool snub = bt_pcg32_below(&stats, 8) == 0, in = bt_pcg32_below(&stats, 6) != 0;
+            harness *hs[2] = {&a, &b};
+            for (int k = 0; k < 2; k++) {
+                hs[k]->peers[i].down_rate = d;
+                hs[k]->peers[i].up_rate = u;
+                hs[k]->peers[i].snubbed = snub;
+                hs[k]->peers[i].interested = in;
+            }
+        }
+        uint8_t before[MAXP];
+        memcpy(before, a.unchoke, sizeof(before));
+        h_call(&a, r % 4 != 3);
+        h_call(&b, r % 4 != 3);
+        CU_ASSERT(memcmp(a.kind, b.kind, 16) == 0);
+        changes += memcmp(before, a.unchoke, 16) != 0;
+    }
+    CU_ASSERT(changes > 10); /* the stats did move the decisions */
+    h_free(&a);
+    h_free(&b);
+}
+
+/* reference-upload while seeding: the slots-1 interested non-seed peers we upload to fastest
+ * are the regular unchokes, whether snubbed or not; one optimistic unchoke rotated every 3rd
+ * periodic round; seeds and uninterested peers never regular. reference (round robin) on the
+ * same states rotates the slots among everybody instead. */
+static void test_upload_seeding(void)
+{
+    harness h, rr;
+    h_init_ops(&h, &bt_choker_reference_upload, 12, 8, 4, true);
+    h_init_ops(&rr, &bt_choker_reference, 12, 8, 4, true);
+    harness *hs[2] = {&h, &rr};
+    for (int k = 0; k < 2; k++) {
+        for (size_t i = 0; i < 12; i++)
+            hs[k]->peers[i].up_rate = 10 + i; /* slow, distinct */
+        hs[k]->peers[3].up_rate = 7000;
+        hs[k]->peers[3].snubbed = true; /* a seed downloads nothing: snubbing is moot */
+        hs[k]->peers[6].up_rate = 6000;
+        hs[k]->peers[9].up_rate = 5000;
+        hs[k]->peers[0].up_rate = 9000; /* fastest, but a seed itself */
+        hs[k]->peers[0].is_seed = true;
+        hs[k]->peers[1].up_rate = 8000; /* fast, not interested */
+        hs[k]->peers[1].interested = false;
+    }
+    size_t opt[30];
+    uint32_t rr_fast = 0, rr_slow = 0;
+    for (int r = 0; r < 30; r++) {
+        h_call(&h, true);
+        uint8_t first[MAXP];
+        memcpy(first, h.kind, sizeof(first));
+        h_call(&h, false); /* an extra call changes nothing */
+        CU_ASSERT(memcmp(first, h.kind, h.n) == 0);
+        CU_ASSERT(h.kind[3] == BT_UNCHOKE_REGULAR && h.kind[6] == BT_UNCHOKE_REGULAR &&
+                  h.kind[9] == BT_UNCHOKE_REGULAR);
+        CU_ASSERT(h.unchoke[0] == 0);
+        CU_ASSERT(h.kind[1] != BT_UNCHOKE_REGULAR);
+        CU_ASSERT(count_unchoked(&h, true) == 4);
+        size_t who = MAXP, n_opt = 0;
+        for (size_t i = 0; i < 12; i++) {
+            if (h.kind[i] == BT_UNCHOKE_OPTIMISTIC && h.peers[i].interested) {
+                who = i;
+                n_opt++;
+            }
+        }
+        CU_ASSERT_FATAL(n_opt == 1);
+        opt[r] = who;
+        if (r > 0)
+            CU_ASSERT((opt[r] == opt[r - 1]) == (r % 3 != 0));
+        h_round(&rr);
+        rr_fast += rr.unchoke[3] + rr.unchoke[6] + rr.unchoke[9];
+        rr_slow += rr.unchoke[2] + rr.unchoke[4] + rr.unchoke[5];
+        CU_ASSERT(rr.unchoke[0] == 0);
+    }
+    /* round robin: the fast peers hold no lasting advantage, the slow ones get turns */
+    CU_ASSERT(rr_fast < 3 * 30 && rr_slow > 0);
+    /* a peer that becomes fast takes a regular slot from the slowest regular */
+    h.peers[11].up_rate = 6500;
+    h_round(&h);
+    CU_ASSERT(h.kind[11] == BT_UNCHOKE_REGULAR && h.kind[3] == BT_UNCHOKE_REGULAR &&
+              h.kind[6] == BT_UNCHOKE_REGULAR && h.kind[9] != BT_UNCHOKE_REGULAR);
+    h_free(&h);
+    h_free(&rr);
+}
+
+/* reference-upload seeding with idle peers (rate 0): ties follow the rotation list, so the
+ * idle peers take turns, as when leeching (600 rounds, 20 peers, 4 slots: 120 each). */
+static void test_upload_fairness(void)
+{
+    for (uint64_t seed = 1; seed <= 3; seed++) {
+        harness h;
+        h_init_ops(&h, &bt_choker_reference_upload, 20, seed, 4, true);
+        uint32_t turns[20] = {0}, sum = 0;
+        for (int r = 0; r < 600; r++) {
+            h_round(&h);
+            for (size_t i = 0; i < 20; i++)
+                turns[i] += h.unchoke[i];
+        }
+        for (size_t i = 0; i < 20; i++) {
+            CU_ASSERT(turns[i] >= 108 && turns[i] <= 132);
+            sum += turns[i];
+        }
+        CU_ASSERT(sum == 600 * 4);
+        h_free(&h);
     }
 }
 
@@ -390,6 +521,9 @@ int test_choker_add_suite(void)
         CU_add_test(s, "seed ranking", test_seed_ranking) == NULL ||
         CU_add_test(s, "fairness", test_fairness) == NULL ||
         CU_add_test(s, "new peer weight", test_new_peer_weight) == NULL ||
+        CU_add_test(s, "reference-upload leeching", test_upload_leeching_same) == NULL ||
+        CU_add_test(s, "reference-upload seeding", test_upload_seeding) == NULL ||
+        CU_add_test(s, "reference-upload fairness", test_upload_fairness) == NULL ||
         CU_add_test(s, "peer set", test_peer_set) == NULL)
         return 1;
     return 0;

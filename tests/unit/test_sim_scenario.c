@@ -1,8 +1,10 @@
 /* tests/unit/test_sim_scenario.c: unit tests for scenario files: units (sim_units.c),
  * distributions (sim_dist.c) and the loader (sim_scenario.c): every suffix and reject, print
- * round trips, sample means, the shipped scenarios, overrides, every error path, traces.
+ * round trips, sample means, the shipped scenarios, overrides, every error path, traces, and
+ * the ISPs' upload scale and cap as far as the built simulation's peers.
  * Runs from the repository root (it loads the files in scenarios/). */
 #include "sim_dist.h"
+#include "sim_run.h"
 #include "sim_scenario.h"
 #include "sim_units.h"
 
@@ -542,8 +544,21 @@ static sim_scenario *load_file(const char *path)
 static void test_shipped(void)
 {
     static const char *const files[] = {
-        "scenarios/tiny.ini",    "scenarios/flashcrowd.ini", "scenarios/bench-flashcrowd-1000.ini",
-        "scenarios/poisson.ini", "scenarios/churn.ini",      "scenarios/trace.ini",
+        "scenarios/tiny.ini",
+        "scenarios/flashcrowd.ini",
+        "scenarios/bench-flashcrowd-1000.ini",
+        "scenarios/poisson.ini",
+        "scenarios/churn.ini",
+        "scenarios/trace.ini",
+        "scenarios/clustering.ini",
+        "scenarios/freeriders.ini",
+        "scenarios/bittyrant.ini",
+        "scenarios/propshare.ini",
+        "scenarios/isp-asymmetric.ini",
+        "scenarios/isp-locality.ini",
+        "scenarios/decaying.ini",
+        "scenarios/large-view.ini",
+        "scenarios/poisson-fluid.ini",
     };
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         sim_scenario *sc = load_file(files[i]);
@@ -955,6 +970,90 @@ static void test_trace(void)
     CU_ASSERT(sc == NULL && strstr(err, "scenarios/tiny.ini:1: expected 'TIME [CLASS]'") != NULL);
 }
 
+/* [isp NAME] up_scale and up_cap: parsed, written back, refused when bad, applied to every
+ * subscriber's upload capacity (and only to the ISP's peers) when the simulation is built. */
+#define ISPS                                                                                       \
+    "[swarm]\nfile_size = 1MiB\n[arrivals]\ncount = 40\n"                                          \
+    "[isp half]\nup_scale = 0.5\n[isp capped]\nup_cap = 512kbit\n"                                 \
+    "[isp both]\nup_scale = 50%\nup_cap = 1Mbit\n[isp plain]\nlatency = 1ms\n"
+#define ISP_CLASSES                                                                                \
+    "[class s]\nrole = seed\nup = 10Mbit\ndown = 10Mbit\nisp = capped\n"                           \
+    "[class h]\nshare = 0.25\nup = uniform(1Mbit,3Mbit)\ndown = 8Mbit\nisp = half\n"               \
+    "[class c]\nshare = 0.25\nup = uniform(256kbit,1Mbit)\ndown = 8Mbit\nisp = capped\n"           \
+    "[class b]\nshare = 0.25\nup = 4Mbit\ndown = 8Mbit\nisp = both\n"                              \
+    "[class p]\nshare = 0.25\nup = 3Mbit\ndown = 8Mbit\nisp = plain\n"
+
+static void test_isp_upload(void)
+{
+    sim_scenario *sc = NULL;
+    char err[512];
+    int rc = load_s(&sc, ISPS ISP_CLASSES, NULL, 0, err, sizeof(err));
+    if (rc != 0)
+        fprintf(stderr, "\n%s\n", err);
+    CU_ASSERT_FATAL(rc == 0);
+    CU_ASSERT(sc->isps[0].up_scale == 0.5 && sc->isps[0].up_cap_Bps == 0);
+    CU_ASSERT(sc->isps[1].up_scale == 1 && sc->isps[1].up_cap_Bps == 64000);
+    CU_ASSERT(sc->isps[2].up_scale == 0.5 && sc->isps[2].up_cap_Bps == 125000);
+    CU_ASSERT(sc->isps[3].up_scale == 1 && sc->isps[3].up_cap_Bps == 0);
+    CU_ASSERT(roundtrips(sc));
+    CU_ASSERT_EQUAL(sim_scenario_isp_up(&sc->isps[0], 125001), 62501); /* rounded */
+    CU_ASSERT_EQUAL(sim_scenario_isp_up(&sc->isps[0], 1), 1);          /* at least 1 B/s */
+    CU_ASSERT_EQUAL(sim_scenario_isp_up(&sc->isps[1], 63999), 63999);
+    CU_ASSERT_EQUAL(sim_scenario_isp_up(&sc->isps[1], 64001), 64000);
+    CU_ASSERT_EQUAL(sim_scenario_isp_up(&sc->isps[2], 500000), 125000); /* scale, then cap */
+    CU_ASSERT_EQUAL(sim_scenario_isp_up(&sc->isps[2], 200000), 100000);
+    CU_ASSERT_EQUAL(sim_scenario_isp_up(&sc->isps[3], UINT64_MAX), UINT64_MAX);
+    CU_ASSERT_EQUAL(sim_scenario_isp_up(NULL, 777), 777);
+    sim_world *w = NULL;
+    CU_ASSERT_FATAL(sim_run_build(&w, sc, false, err, sizeof(err)) == 0);
+    uint32_t seen[5] = {0}, capped_below = 0;
+    for (uint32_t i = 0; i < sim_world_npeers(w); i++) {
+        const sim_peer_result *p = sim_world_peer(w, i);
+        uint64_t up = p->up_Bps;
+        seen[p->cls]++;
+        if (p->cls == 0) /* 10 Mbit seed, capped at 512 kbit */
+            CU_ASSERT(up == 64000);
+        if (p->cls == 1) /* 1..3 Mbit, halved */
+            CU_ASSERT(up >= 62500 && up <= 187500);
+        if (p->cls == 2) { /* 256 kbit..1 Mbit, capped at 512 kbit */
+            CU_ASSERT(up >= 32000 && up <= 64000);
+            capped_below += up < 64000;
+        }
+        if (p->cls == 3) /* 4 Mbit halved = 2 Mbit, capped at 1 Mbit */
+            CU_ASSERT(up == 125000);
+        if (p->cls == 4) /* no scale, no cap */
+            CU_ASSERT(up == 375000);
+    }
+    CU_ASSERT(seen[0] == 1 && seen[1] == 10 && seen[2] == 10 && seen[4] == 10);
+    CU_ASSERT(capped_below > 0 && capped_below < 10); /* some under the cap, some at it */
+    sim_world_del(w);
+    sim_scenario_free(sc);
+    /* overrides reach the keys; bad values are refused with the key named */
+    const char *ov[] = {"isp.plain.up_scale=0.25", "isp.half.up_cap=2Mbit"};
+    CU_ASSERT_FATAL(load_s(&sc, ISPS ISP_CLASSES, ov, 2, err, sizeof(err)) == 0);
+    CU_ASSERT(sc->isps[3].up_scale == 0.25 && sc->isps[0].up_cap_Bps == 250000);
+    sim_scenario_free(sc);
+    static const struct {
+        const char *text, *want;
+    } bad[] = {
+        {BASE "[isp x]\nup_scale = 0\n", "t.ini:10: [isp x] up_scale = 0: must be > 0"},
+        {BASE "[isp x]\nup_scale = 2\n", "t.ini:10: [isp x] up_scale = 2:"},
+        {BASE "[isp x]\nup_scale = -0.5\n", "[isp x] up_scale = -0.5:"},
+        {BASE "[isp x]\nup_cap = 512\n", "t.ini:10: [isp x] up_cap = 512: a rate needs a unit"},
+        {BASE "[isp x]\nup_cap = fast\n", "[isp x] up_cap = fast:"},
+        {BASE "up_cap = 1Mbit\n", "[class a] up_cap = 1Mbit: unknown key"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        sc = (sim_scenario *)1;
+        err[0] = '\0';
+        CU_ASSERT(load_s(&sc, bad[i].text, NULL, 0, err, sizeof(err)) != 0 && sc == NULL);
+        if (strstr(err, bad[i].want) == NULL) {
+            fprintf(stderr, "\nisp case %zu: got '%s', want '%s'\n", i, err, bad[i].want);
+            CU_FAIL("isp upload error message");
+        }
+    }
+}
+
 int test_sim_scenario_add_suite(void)
 {
     CU_pSuite s = CU_add_suite("sim_scenario", NULL, NULL);
@@ -976,7 +1075,8 @@ int test_sim_scenario_add_suite(void)
         CU_add_test(s, "scenario: error messages", test_errors) == NULL ||
         CU_add_test(s, "scenario: limits", test_limits) == NULL ||
         CU_add_test(s, "scenario: class counts", test_counts) == NULL ||
-        CU_add_test(s, "scenario: traces", test_trace) == NULL)
+        CU_add_test(s, "scenario: traces", test_trace) == NULL ||
+        CU_add_test(s, "scenario: ISP upload scale and cap", test_isp_upload) == NULL)
         return 1;
     return 0;
 }
