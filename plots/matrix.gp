@@ -28,7 +28,8 @@ do for [fmt in "png svg"] {
     set output dir."/unchoke.".fmt
     set multiplot layout 1,3 title "Unchoke matrix: where each class's unchokes and upload go (each row sums to 100%; -: that class had none)"
     set xlabel "to class (unchoked / receiving)"
-    set ylabel "from class (unchoking / uploading)"
+    set ylabel "from class (unchoking / uploading)" offset -2,0
+    set lmargin 14
     set title "Share of regular unchoke time"
     plot data using 2:1:(img($4)) with image notitle, \
          data using 2:1:(labels ? pct($4) : "") with labels notitle
@@ -39,5 +40,6 @@ do for [fmt in "png svg"] {
     plot data using 2:1:(img($6)) with image notitle, \
          data using 2:1:(labels ? lab($6, $3) : "") with labels notitle
     unset multiplot
+    unset lmargin
     unset output
 }
