@@ -14,7 +14,8 @@ FUZZ_SECONDS ?= 20
 
 # Debian packages the build, the tests and the demo need (installed by `make deps`).
 DEB_PKGS  := build-essential pkg-config libssl-dev libcunit1-dev libgsl-dev libinih-dev \
-             libjansson-dev mktorrent transmission-cli clang gnuplot-nox
+             libjansson-dev mktorrent transmission-cli clang gnuplot-nox \
+             libevent-dev opentracker python3-libtorrent aria2 transmission-daemon
 
 SAN       ?= 0
 BUILD     ?= build/rel
@@ -26,9 +27,10 @@ PKG_CFLAGS := $(shell pkg-config --cflags libcrypto cunit gsl inih jansson 2>/de
 SIM_LIBS   := $(shell pkg-config --libs gsl inih jansson 2>/dev/null || echo -lgsl -lgslcblas -linih -ljansson)
 CRYPTO_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
 CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null || echo -lcunit)
+EVENT_LIBS := $(shell pkg-config --libs libevent 2>/dev/null || echo -levent)
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
-CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -DSWARMLAB_VERSION=\"$(VERSION)\" -Iengine -Isim -Icli \
+CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -DSWARMLAB_VERSION=\"$(VERSION)\" -Iengine -Isim -Icli -Ilive \
              -DSWARMLAB_PLOTS_DIR=\"$(PREFIX)/share/swarmlab/plots\"
 BASEFLAGS := -std=c11 $(WARN) -g $(PKG_CFLAGS)
 ifeq ($(SAN),1)
@@ -43,6 +45,7 @@ ALL_CFLAGS = $(BASEFLAGS) $(OPTFLAGS) $(CFLAGS)
 
 ENGINE_SRC := $(sort $(wildcard engine/*.c))
 SIM_SRC    := $(sort $(wildcard sim/*.c))
+LIVE_SRC   := $(sort $(wildcard live/*.c))
 CLI_SRC    := $(sort $(wildcard cli/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/*.c))
 BENCH_SRC  := $(sort $(wildcard tests/bench/*.c))
@@ -51,12 +54,14 @@ FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
 SIM_OBJ    := $(SIM_SRC:%.c=$(BUILD)/%.o)
+LIVE_OBJ   := $(LIVE_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 BENCH_OBJ  := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 
 LIBSWARM   := $(BUILD)/libswarm.a
 LIBSIM     := $(BUILD)/libsim.a
+LIBLIVE    := $(BUILD)/liblive.a
 SWARMLAB   := $(BUILD)/swarmlab
 UNIT_BIN   := $(BUILD)/unit_tests
 BENCH_BIN  := $(BUILD)/bench
@@ -83,8 +88,13 @@ $(LIBSIM): $(SIM_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(SWARMLAB): $(CLI_OBJ) $(LIBSIM) $(LIBSWARM)
-	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(LIBSIM) $(LIBSWARM) $(SIM_LIBS) $(CRYPTO_LIBS) -lm
+$(LIBLIVE): $(LIVE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(SWARMLAB): $(CLI_OBJ) $(LIBLIVE) $(LIBSIM) $(LIBSWARM)
+	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(LIBLIVE) $(LIBSIM) $(LIBSWARM) $(SIM_LIBS) $(EVENT_LIBS) \
+	    $(CRYPTO_LIBS) -lm
 
 # The unit-test runner's suite table is generated from the test files, so a new
 # test_<module>.c with a test_<module>_add_suite() needs no edit to main.c.
@@ -95,8 +105,9 @@ $(BUILD)/tests/unit/suites.inc: $(filter-out tests/unit/main.c,$(UNIT_SRC))
 $(BUILD)/tests/unit/main.o: $(BUILD)/tests/unit/suites.inc
 $(BUILD)/tests/unit/main.o: CPPFLAGS += -I$(BUILD)/tests/unit
 
-$(UNIT_BIN): $(UNIT_OBJ) $(LIBSIM) $(LIBSWARM)
-	$(CC) $(LDSAN) -o $@ $(UNIT_OBJ) $(LIBSIM) $(LIBSWARM) $(CUNIT_LIBS) $(SIM_LIBS) $(CRYPTO_LIBS) -lm
+$(UNIT_BIN): $(UNIT_OBJ) $(LIBLIVE) $(LIBSIM) $(LIBSWARM)
+	$(CC) $(LDSAN) -o $@ $(UNIT_OBJ) $(LIBLIVE) $(LIBSIM) $(LIBSWARM) $(CUNIT_LIBS) $(SIM_LIBS) \
+	    $(EVENT_LIBS) $(CRYPTO_LIBS) -lm
 
 $(BUILD)/tests/bench/benches.inc: $(filter-out tests/bench/main.c,$(BENCH_SRC))
 	@mkdir -p $(dir $@)

@@ -22,6 +22,10 @@ typedef struct bt_config {
     uint16_t listen_port;      /* sent in the BEP 10 handshake and announces */
     const char *client_name;   /* BEP 10 "v"; copied */
     bool seed;                 /* start with every piece (the host's storage holds them) */
+    const uint8_t *have;       /* or NULL: the pieces the host's storage already holds (a
+                                  resumed download), as a BEP 3 bitfield of ceil(npieces / 8)
+                                  bytes, high bit first; read by bt_client_new only. Spare
+                                  bits past npieces are ignored. Combined with |seed| by OR */
     bool virtual_payload;      /* sim mode: payload bytes are counted, not carried */
     /* Policies. */
     const bt_choker_ops *choker; /* NULL: bt_choker_reference */

@@ -1,0 +1,228 @@
+/* live_tracker.c: HTTP tracker announces through evhttp: the URL from the engine's codec, a
+ * bounded reply body parsed by bt_tracker_http_parse_reply, a per-request time-out, and the
+ * next tracker (tier order) after a failure. Back-off is the engine's (on_announce_error). */
+#include "live.h"
+
+#include <event2/buffer.h>
+#include <event2/dns.h>
+#include <event2/event.h>
+#include <event2/http.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_URL 4096
+
+typedef struct treq {
+    live_tracker *t;
+    struct evhttp_connection *conn;
+    struct treq *next;
+    uint32_t url; /* index of the tracker asked */
+} treq;
+
+struct live_tracker {
+    struct event_base *base;
+    struct evdns_base *dns;
+    char **urls;
+    uint32_t nurls, cur;
+    int timeout_s;
+    live_tracker_cb cb;
+    void *user;
+    treq *reqs; /* in flight */
+    uint32_t inflight;
+    bool deleting;
+};
+
+static bool is_http(const char *u) { return strncmp(u, "http://", 7) == 0; }
+
+int live_tracker_new(live_tracker **out, struct event_base *base, const bt_metainfo *m,
+                     int timeout_s, live_tracker_cb cb, void *user, char *err, size_t errlen)
+{
+    *out = NULL;
+    live_tracker *t = calloc(1, sizeof(*t));
+    if (t == NULL || (t->urls = calloc(m->ntrackers + 1, sizeof(char *))) == NULL) {
+        free(t);
+        snprintf(err, errlen, "out of memory");
+        return -1;
+    }
+    for (uint32_t i = 0; i < m->ntrackers; i++)
+        if (is_http(m->trackers[i]) && strlen(m->trackers[i]) < MAX_URL / 2)
+            t->urls[t->nurls++] = m->trackers[i]; /* borrowed from |m| */
+    if (t->nurls == 0) {
+        snprintf(err, errlen, "no http:// tracker in the metainfo (%u tracker%s; UDP and "
+                 "https trackers are not supported yet)", m->ntrackers,
+                 m->ntrackers == 1 ? "" : "s");
+        free(t->urls);
+        free(t);
+        return -1;
+    }
+    t->base = base;
+    t->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
+    t->timeout_s = timeout_s > 0 ? timeout_s : 20;
+    t->cb = cb;
+    t->user = user;
+    *out = t;
+    return 0;
+}
+
+static void unlink_req(live_tracker *t, treq *q)
+{
+    for (treq **pp = &t->reqs; *pp != NULL; pp = &(*pp)->next)
+        if (*pp == q) {
+            *pp = q->next;
+            t->inflight--;
+            return;
+        }
+}
+
+void live_tracker_del(live_tracker *t)
+{
+    if (t == NULL)
+        return;
+    t->deleting = true;
+    while (t->reqs != NULL) {
+        treq *q = t->reqs;
+        t->reqs = q->next;
+        evhttp_connection_free(q->conn);
+        free(q);
+    }
+    if (t->dns != NULL)
+        evdns_base_free(t->dns, 0);
+    free(t->urls);
+    free(t);
+}
+
+uint32_t live_tracker_inflight(const live_tracker *t) { return t->inflight; }
+
+static void free_conn_later(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    evhttp_connection_free(arg);
+}
+
+/* Parses the reply of |req|: 0 with |r| filled, or -1 with |msg| set. */
+static int read_reply(struct evhttp_request *req, bt_announce_reply *r, char *msg, size_t len)
+{
+    if (req == NULL || evhttp_request_get_response_code(req) == 0) {
+        snprintf(msg, len, "no reply (connection failed or timed out)");
+        return -1;
+    }
+    int code = evhttp_request_get_response_code(req);
+    if (code != 200) {
+        snprintf(msg, len, "HTTP %d", code);
+        return -1;
+    }
+    struct evbuffer *body = evhttp_request_get_input_buffer(req);
+    size_t n = evbuffer_get_length(body);
+    const uint8_t *p = n > 0 ? evbuffer_pullup(body, -1) : (const uint8_t *)"";
+    size_t off = 0;
+    const char *why = NULL;
+    int rv = bt_tracker_http_parse_reply(r, p, n, bt_mem_default(), &off, &why);
+    if (rv != 0) {
+        snprintf(msg, len, "bad reply at byte %zu: %s", off, why ? why : bt_strerror(rv));
+        return -1;
+    }
+    if (r->failure != NULL) {
+        snprintf(msg, len, "failure reason: %s", r->failure);
+        bt_announce_reply_free(r);
+        return -1;
+    }
+    return 0;
+}
+
+static void on_done(struct evhttp_request *req, void *arg)
+{
+    treq *q = arg;
+    live_tracker *t = q->t;
+    if (t->deleting)
+        return;
+    bt_announce_reply r;
+    memset(&r, 0, sizeof(r));
+    char msg[BT_TRACKER_MAX_TEXT + 128];
+    int rv = read_reply(req, &r, msg, sizeof(msg));
+    unlink_req(t, q);
+    struct timeval zero = {0, 0};
+    event_base_once(t->base, -1, EV_TIMEOUT, free_conn_later, q->conn, &zero);
+    if (rv != 0) {
+        char full[sizeof(msg) + MAX_URL];
+        snprintf(full, sizeof(full), "tracker %s: %s", t->urls[q->url], msg);
+        if (q->url == t->cur)
+            t->cur = (t->cur + 1) % t->nurls; /* try the next tracker next time */
+        free(q);
+        t->cb(t->user, NULL, full);
+        return;
+    }
+    free(q);
+    t->cb(t->user, &r, NULL);
+    bt_announce_reply_free(&r);
+}
+
+/* Sends GET |url| (absolute) over a new connection. 0 or -1 with |msg|. */
+static int send_get(live_tracker *t, treq *q, const char *url, char *msg, size_t len)
+{
+    struct evhttp_uri *u = evhttp_uri_parse(url);
+    const char *host = u != NULL ? evhttp_uri_get_host(u) : NULL;
+    if (host == NULL) {
+        snprintf(msg, len, "cannot parse the URL");
+        if (u != NULL)
+            evhttp_uri_free(u);
+        return -1;
+    }
+    int port = evhttp_uri_get_port(u) > 0 ? evhttp_uri_get_port(u) : 80;
+    const char *path = evhttp_uri_get_path(u), *query = evhttp_uri_get_query(u);
+    char target[MAX_URL * 2];
+    snprintf(target, sizeof(target), "%s%s%s", path && *path ? path : "/", query ? "?" : "",
+             query ? query : "");
+    q->conn = evhttp_connection_base_new(t->base, t->dns, host, (uint16_t)port);
+    struct evhttp_request *req = q->conn ? evhttp_request_new(on_done, q) : NULL;
+    int rv = -1;
+    if (req != NULL) {
+        evhttp_connection_set_timeout(q->conn, t->timeout_s);
+        evhttp_connection_set_max_body_size(q->conn, BT_TRACKER_MAX_REPLY);
+        evhttp_connection_set_retries(q->conn, 0);
+        struct evkeyvalq *hd = evhttp_request_get_output_headers(req);
+        evhttp_add_header(hd, "Host", host);
+        evhttp_add_header(hd, "User-Agent", "swarmlab/" SWARMLAB_VERSION);
+        evhttp_add_header(hd, "Connection", "close");
+        rv = evhttp_make_request(q->conn, req, EVHTTP_REQ_GET, target); /* frees req on error */
+    }
+    if (rv != 0) {
+        snprintf(msg, len, "cannot send the request");
+        if (q->conn != NULL)
+            evhttp_connection_free(q->conn);
+        q->conn = NULL;
+    }
+    evhttp_uri_free(u);
+    return rv;
+}
+
+void live_tracker_announce(live_tracker *t, const bt_announce_req *areq)
+{
+    char msg[256];
+    treq *q = calloc(1, sizeof(*q));
+    bt_buf b;
+    bt_buf_init(&b, bt_mem_default(), MAX_URL);
+    if (q == NULL) {
+        t->cb(t->user, NULL, "out of memory");
+        return;
+    }
+    q->t = t;
+    q->url = t->cur;
+    int rv = bt_tracker_http_build_url(&b, t->urls[q->url], areq);
+    if (rv != 0)
+        snprintf(msg, sizeof(msg), "announce URL: %s", bt_strerror(rv));
+    else
+        rv = send_get(t, q, (const char *)b.data, msg, sizeof(msg));
+    bt_buf_free(&b);
+    if (rv != 0) {
+        char full[sizeof(msg) + MAX_URL];
+        snprintf(full, sizeof(full), "tracker %s: %s", t->urls[q->url], msg);
+        free(q);
+        t->cb(t->user, NULL, full);
+        return;
+    }
+    q->next = t->reqs;
+    t->reqs = q;
+    t->inflight++;
+}
