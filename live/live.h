@@ -130,9 +130,10 @@ typedef void (*live_tracker_cb)(void *user, const bt_announce_reply *r, const ch
 int live_tracker_new(live_tracker **out, struct event_base *base, const bt_metainfo *m,
                      int timeout_s, live_tracker_cb cb, void *user, char *err, size_t errlen);
 void live_tracker_del(live_tracker *t);
-/* Sends |req| (copied). Requests are independent; each gets its own callback. */
+/* Sends |req| (copied) after the requests before it (one at a time, in order; at most 16
+ * wait, the oldest is dropped beyond). Each gets its own callback. */
 void live_tracker_announce(live_tracker *t, const bt_announce_req *req);
-/* Requests in flight. */
+/* Requests in flight or waiting. */
 uint32_t live_tracker_inflight(const live_tracker *t);
 
 /* ---- the session: `swarmlab live` (live_session.c) ---- */

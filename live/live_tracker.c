@@ -1,6 +1,7 @@
 /* live_tracker.c: HTTP tracker announces through evhttp: the URL from the engine's codec, a
- * bounded reply body parsed by bt_tracker_http_parse_reply, a per-request time-out, and the
- * next tracker (tier order) after a failure. Back-off is the engine's (on_announce_error). */
+ * bounded reply body parsed by bt_tracker_http_parse_reply, a per-request time-out, the next
+ * tracker (tier order) after a failure, and one request at a time (a "stopped" must never
+ * overtake the "completed" before it). Back-off is the engine's (on_announce_error). */
 #include "live.h"
 
 #include <event2/buffer.h>
@@ -12,6 +13,7 @@
 #include <string.h>
 
 #define MAX_URL 4096
+#define MAX_QUEUED 16 /* announces waiting behind the one in flight */
 
 typedef struct treq {
     live_tracker *t;
@@ -28,8 +30,10 @@ struct live_tracker {
     int timeout_s;
     live_tracker_cb cb;
     void *user;
-    treq *reqs; /* in flight */
+    treq *reqs; /* in flight (at most one) */
     uint32_t inflight;
+    bt_announce_req queue[MAX_QUEUED]; /* waiting, oldest first */
+    uint32_t nqueued;
     bool deleting;
 };
 
@@ -92,7 +96,19 @@ void live_tracker_del(live_tracker *t)
     free(t);
 }
 
-uint32_t live_tracker_inflight(const live_tracker *t) { return t->inflight; }
+uint32_t live_tracker_inflight(const live_tracker *t) { return t->inflight + t->nqueued; }
+
+static void send_announce(live_tracker *t, const bt_announce_req *areq);
+
+/* Sends the oldest waiting announce, if nothing is in flight. */
+static void send_next(live_tracker *t)
+{
+    if (t->inflight > 0 || t->nqueued == 0)
+        return;
+    bt_announce_req q = t->queue[0];
+    memmove(&t->queue[0], &t->queue[1], --t->nqueued * sizeof(q));
+    send_announce(t, &q);
+}
 
 static void free_conn_later(evutil_socket_t fd, short what, void *arg)
 {
@@ -151,11 +167,13 @@ static void on_done(struct evhttp_request *req, void *arg)
             t->cur = (t->cur + 1) % t->nurls; /* try the next tracker next time */
         free(q);
         t->cb(t->user, NULL, full);
+        send_next(t);
         return;
     }
     free(q);
     t->cb(t->user, &r, NULL);
     bt_announce_reply_free(&r);
+    send_next(t);
 }
 
 /* Sends GET |url| (absolute) over a new connection. 0 or -1 with |msg|. */
@@ -199,6 +217,16 @@ static int send_get(live_tracker *t, treq *q, const char *url, char *msg, size_t
 
 void live_tracker_announce(live_tracker *t, const bt_announce_req *areq)
 {
+    if (t->nqueued == MAX_QUEUED) { /* the tracker is stuck: forget the oldest */
+        memmove(&t->queue[0], &t->queue[1], (MAX_QUEUED - 1) * sizeof(*areq));
+        t->nqueued--;
+    }
+    t->queue[t->nqueued++] = *areq;
+    send_next(t);
+}
+
+static void send_announce(live_tracker *t, const bt_announce_req *areq)
+{
     char msg[256];
     treq *q = calloc(1, sizeof(*q));
     bt_buf b;
@@ -220,6 +248,7 @@ void live_tracker_announce(live_tracker *t, const bt_announce_req *areq)
         snprintf(full, sizeof(full), "tracker %s: %s", t->urls[q->url], msg);
         free(q);
         t->cb(t->user, NULL, full);
+        send_next(t);
         return;
     }
     q->next = t->reqs;
