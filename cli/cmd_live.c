@@ -28,6 +28,7 @@ static void live_usage(FILE *out)
             "  --port N            listen port (default: first free of 6881-6889)\n"
             "  --bind ADDR         numeric IPv4/IPv6 address to listen on and dial from\n"
             "  --quiet             no progress line and no messages (errors only)\n"
+            "  -v, --verbose       also report each closed peer connection and its reason\n"
             "  -h, --help          this text\n\n"
             "SIGINT/SIGTERM announce \"stopped\" and exit 0; a second signal exits at once\n"
             "(the data on disk stays consistent: it only ever holds verified pieces).\n"
@@ -74,6 +75,8 @@ static int parse_args(int argc, char **argv, live_opts *o, const char **pos, int
         int rv = 0;
         if (strcmp(a, "--seed-after") == 0) {
             o->seed_after = true;
+        } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
+            o->verbose = true;
         } else if (strcmp(a, "--quiet") == 0 || strcmp(a, "-q") == 0) {
             o->quiet = true;
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||

@@ -278,11 +278,13 @@ static int on_interest(bt_client *c, bt_conn *cn, bool interested)
     return 0;
 }
 
-/* BEP 3: bitfield only first; BEP 6: have-all/have-none only first and only with Fast. */
+/* BEP 3: bitfield only first; BEP 6: have-all/have-none only first and only with Fast.
+ * BEP 10 extended messages (libtorrent sends its extension handshake before have-all) and
+ * BEP 5 port messages do not count as the first message. */
 static int first_msg_rules(bt_client *c, bt_conn *cn, uint8_t id, bt_time_us now)
 {
     bool is_first_kind = id == BT_MSG_BITFIELD || id == BT_MSG_HAVE_ALL || id == BT_MSG_HAVE_NONE;
-    if (id == BT_MSG_KEEPALIVE)
+    if (id == BT_MSG_KEEPALIVE || id == BT_MSG_EXTENDED || id == BT_MSG_PORT)
         return 1;
     bool first = !cn->got_first_msg;
     cn->got_first_msg = true;

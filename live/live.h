@@ -144,6 +144,7 @@ typedef struct live_opts {
     bool seed;                /* `live seed`: the data must be complete */
     bool seed_after;          /* keep seeding after the download completes */
     bool quiet;
+    bool verbose;             /* also report every closed connection and why */
     bool progress;            /* a progress line on stderr (the CLI sets it on a TTY) */
     uint64_t max_up_bps, max_down_bps; /* 0 = unlimited */
     uint16_t port;            /* 0: 6881..6889, then any free port */

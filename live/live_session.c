@@ -122,6 +122,13 @@ static void hook_event(live_host *h, const bt_action *a, void *user)
             s->o->seed_after ? ", seeding (Ctrl-C stops)" : "");
         if (!s->o->seed_after && !s->o->seed)
             begin_stop(s);
+    } else if (a->type == BT_ACT_CLOSE && s->o->verbose) {
+        char id[32];
+        snprintf(id, sizeof(id), "%u", a->conn);
+        char why[256];
+        snprintf(why, sizeof(why), "%s%s%s", bt_close_reason_name(a->reason),
+                 a->detail ? ": " : "", a->detail ? a->detail : "");
+        say(s, "swarmlab: connection %s closed (%s)", id, why);
     } else if (a->type == BT_ACT_BAN) {
         say(s, "swarmlab: banned %s (sent data that failed SHA-1)",
             bt_addr_format(&a->addr, addr, sizeof(addr)), "");
