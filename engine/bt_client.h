@@ -45,6 +45,10 @@ typedef struct bt_config {
     uint32_t max_requests_in;    /* requests a peer may queue on us; our "reqq" (250) */
     uint32_t max_requests_out;   /* cap on our pipeline to one peer (128) */
     uint32_t ban_strikes;        /* hash failures a peer may cause before a ban (1 if sole) */
+    bool lenient;                /* accept what real clients send though BEP 3 forbids it: a
+                                    bitfield after other messages (aria2 sends one mid-stream)
+                                    is merged as "have"s, unless it drops a piece the peer
+                                    announced (false; live mode sets it) */
     /* Timers. */
     bt_time_us tick;             /* housekeeping period (1 s) */
     bt_time_us rechoke_interval; /* 10 s */

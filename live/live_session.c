@@ -322,6 +322,7 @@ static int make_client(session *s, const uint8_t *have)
     cfg.total_len = s->m->total_length;
     cfg.listen_port = s->port;
     cfg.have = have;
+    cfg.lenient = true; /* aria2 re-sends its bitfield mid-stream */
     cfg.upload_limit = s->o->max_up_bps;
     cfg.upload_slots = s->o->max_up_bps ? 0 : cfg.upload_slots;
     uint64_t seed = live_seed();

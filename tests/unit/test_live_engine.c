@@ -22,7 +22,7 @@ typedef struct fix {
     bt_conn_id id;
 } fix;
 
-static void setup(fix *f, const uint8_t *have)
+static void setup_mode(fix *f, const uint8_t *have, bool lenient)
 {
     memset(f, 0, sizeof(*f));
     memset(f->ih, 0x3c, 20);
@@ -35,11 +35,14 @@ static void setup(fix *f, const uint8_t *have)
     cfg.total_len = TOTAL;
     memcpy(cfg.peer_id, "-SL0100-live00000000", 20);
     cfg.have = have;
+    cfg.lenient = lenient;
     CU_ASSERT_FATAL(bt_client_new(&f->c, &cfg, 9, bt_mem_default()) == 0);
     CU_ASSERT_FATAL(bt_client_start(f->c, 1) == 0);
     bt_addr from = {.family = 4, .ip = {127, 0, 0, 9}, .port = 50001};
     CU_ASSERT_FATAL(bt_client_accept(f->c, &from, &f->id, 2) == 0);
 }
+
+static void setup(fix *f, const uint8_t *have) { setup_mode(f, have, false); }
 
 /* Feeds a handshake (Fast + extended) plus whatever |b| holds; returns the close reason of
  * the connection, or BT_CLOSE_NONE. */
@@ -109,6 +112,48 @@ static void test_ext_handshake_before_have_all(void)
     bt_buf_free(&b);
 }
 
+/* aria2 sends have-none, then later a whole bitfield instead of (or besides) haves. */
+static void test_late_bitfield(void)
+{
+    uint8_t some[2] = {0x90, 0x00}, more[2] = {0x98, 0x40}, fewer[2] = {0x10, 0x00};
+    bt_buf b;
+    bt_buf_init(&b, bt_mem_default(), 0);
+    for (int lenient = 0; lenient <= 1; lenient++) {
+        fix f;
+        setup_mode(&f, NULL, lenient);
+        put_ext_hs(&b);
+        bt_wire_put_simple(&b, BT_MSG_HAVE_NONE);
+        bt_wire_put_index(&b, BT_MSG_HAVE, 0);
+        bt_wire_put_bitfield(&b, some, 2);
+        CU_ASSERT_EQUAL(feed(&f, &b), lenient ? BT_CLOSE_NONE : BT_CLOSE_PROTOCOL);
+        bt_conn_info info;
+        if (lenient) {
+            CU_ASSERT_FATAL(bt_conn_get_info(f.c, f.id, &info) == 0);
+            CU_ASSERT_EQUAL(info.peer_pieces, 2); /* 0 and 3 */
+            CU_ASSERT(info.am_interested);
+            bt_buf_reset(&b);
+            bt_wire_put_bitfield(&b, more, 2); /* adds 4 and 9 */
+            bt_conn_recv(f.c, f.id, b.data, b.len, 4);
+            CU_ASSERT(bt_conn_get_info(f.c, f.id, &info) == 0 && info.peer_pieces == 4);
+            bt_buf_reset(&b);
+            bt_wire_put_bitfield(&b, fewer, 2); /* drops 0: a violation even when lenient */
+            bt_conn_recv(f.c, f.id, b.data, b.len, 5);
+            CU_ASSERT(bt_conn_get_info(f.c, f.id, &info) == BT_ERR_NOTFOUND);
+            bt_buf_reset(&b);
+            uint8_t spare[2] = {0x00, 0x01}; /* a spare bit set */
+            bt_client_del(f.c);
+            setup_mode(&f, NULL, true);
+            put_ext_hs(&b);
+            bt_wire_put_simple(&b, BT_MSG_HAVE_NONE);
+            bt_wire_put_bitfield(&b, spare, 2);
+            CU_ASSERT_EQUAL(feed(&f, &b), BT_CLOSE_PROTOCOL);
+        }
+        bt_buf_reset(&b);
+        bt_client_del(f.c);
+    }
+    bt_buf_free(&b);
+}
+
 /* Collects the control bytes the client sends on f->id. */
 static void pull(fix *f, bt_buf *out)
 {
@@ -163,6 +208,7 @@ int test_live_engine_add_suite(void)
         return 1;
     if (CU_add_test(s, "ext_handshake_before_have_all", test_ext_handshake_before_have_all) ==
             NULL ||
+        CU_add_test(s, "late_bitfield", test_late_bitfield) == NULL ||
         CU_add_test(s, "config_have", test_config_have) == NULL)
         return 1;
     return 0;
