@@ -125,10 +125,12 @@ typedef struct live_tracker live_tracker;
 typedef void (*live_tracker_cb)(void *user, const bt_announce_reply *r, const char *error);
 
 /* A client of the metainfo's HTTP trackers (tier order; the next one is tried after a
- * failure). UDP URLs are skipped. |timeout_s| bounds each request. Returns 0, or -1 with a
+ * failure). UDP URLs are skipped. |bind| (numeric, or NULL) is the local address of the
+ * tracker connections, so the tracker records the address we listen on. |timeout_s| bounds each request. Returns 0, or -1 with a
  * message in |err| (no usable http:// URL, out of memory). */
 int live_tracker_new(live_tracker **out, struct event_base *base, const bt_metainfo *m,
-                     int timeout_s, live_tracker_cb cb, void *user, char *err, size_t errlen);
+                     const char *bind, int timeout_s, live_tracker_cb cb, void *user, char *err,
+                     size_t errlen);
 void live_tracker_del(live_tracker *t);
 /* Sends |req| (copied) after the requests before it (one at a time, in order; at most 16
  * wait, the oldest is dropped beyond). Each gets its own callback. */

@@ -363,8 +363,8 @@ static int setup(session *s, const bt_addr *where, uint8_t *have)
         return -1;
     }
     char err[1024];
-    if (live_tracker_new(&s->t, s->base, s->m, s->o->tracker_timeout_s, on_tracker, s, err,
-                         sizeof(err)) != 0)
+    if (live_tracker_new(&s->t, s->base, s->m, s->o->bind, s->o->tracker_timeout_s, on_tracker,
+                         s, err, sizeof(err)) != 0)
         say(s, "swarmlab: %s: %s", s->o->torrent_path, err);
     return 0;
 }

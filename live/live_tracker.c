@@ -30,6 +30,7 @@ struct live_tracker {
     int timeout_s;
     live_tracker_cb cb;
     void *user;
+    char bind[64]; /* local address of tracker connections, or "" */
     treq *reqs; /* in flight (at most one) */
     uint32_t inflight;
     bt_announce_req queue[MAX_QUEUED]; /* waiting, oldest first */
@@ -40,7 +41,8 @@ struct live_tracker {
 static bool is_http(const char *u) { return strncmp(u, "http://", 7) == 0; }
 
 int live_tracker_new(live_tracker **out, struct event_base *base, const bt_metainfo *m,
-                     int timeout_s, live_tracker_cb cb, void *user, char *err, size_t errlen)
+                     const char *bind, int timeout_s, live_tracker_cb cb, void *user, char *err,
+                     size_t errlen)
 {
     *out = NULL;
     live_tracker *t = calloc(1, sizeof(*t));
@@ -65,6 +67,8 @@ int live_tracker_new(live_tracker **out, struct event_base *base, const bt_metai
     t->timeout_s = timeout_s > 0 ? timeout_s : 20;
     t->cb = cb;
     t->user = user;
+    bool wildcard = bind == NULL || strcmp(bind, "0.0.0.0") == 0 || strcmp(bind, "::") == 0;
+    snprintf(t->bind, sizeof(t->bind), "%s", wildcard ? "" : bind);
     *out = t;
     return 0;
 }
@@ -199,6 +203,8 @@ static int send_get(live_tracker *t, treq *q, const char *url, char *msg, size_t
         evhttp_connection_set_timeout(q->conn, t->timeout_s);
         evhttp_connection_set_max_body_size(q->conn, BT_TRACKER_MAX_REPLY);
         evhttp_connection_set_retries(q->conn, 0);
+        if (t->bind[0] != '\0') /* the tracker must see the address we listen on */
+            evhttp_connection_set_local_address(q->conn, t->bind);
         struct evkeyvalq *hd = evhttp_request_get_output_headers(req);
         evhttp_add_header(hd, "Host", host);
         evhttp_add_header(hd, "User-Agent", "swarmlab/" SWARMLAB_VERSION);

@@ -5,6 +5,9 @@
 
 : "${SWARMLAB:?set SWARMLAB to the swarmlab binary}"
 LIVE_PIDS=()
+NS=()                  # command prefix running inside a network namespace (live_netns)
+tracker_ip=127.0.0.1
+live_ns=
 fails=0
 
 ok() { echo "  ok   $*"; }
@@ -27,7 +30,20 @@ live_cleanup() {
         wait "$pid" 2>/dev/null || true
     done
     LIVE_PIDS=()
-    [ -n "${tmp:-}" ] && rm -rf "$tmp"
+    if [ -n "$live_ns" ]; then ip netns del "$live_ns" 2>/dev/null || true; fi
+    if [ -n "${LIVE_KEEP:-}" ]; then echo "kept $tmp"; elif [ -n "${tmp:-}" ]; then rm -rf "$tmp"; fi
+}
+
+# live_netns IP...: a private network namespace whose lo also carries the 10.x addresses
+# IP... (transmission 3.00 never dials 127.x peers); sets NS and tracker_ip (the first IP).
+live_netns() {
+    live_ns="swl-$$"
+    ip netns add "$live_ns"
+    NS=(ip netns exec "$live_ns")
+    "${NS[@]}" ip link set lo up
+    local a
+    for a in "$@"; do "${NS[@]}" ip addr add "$a/8" dev lo; done
+    tracker_ip=$1
 }
 
 # spawn LOG CMD...: runs CMD in the background with output to LOG; sets $last_pid.
@@ -55,19 +71,20 @@ wait_for() {
 # info_hash FILE.torrent: lower-case hex info-hash.
 info_hash() { "$SWARMLAB" show "$1" | awk '$1 == "info-hash:" { print tolower($2) }'; }
 
-# start_tracker HASH...: opentracker on 127.0.0.1:$tracker_port with HASHes whitelisted.
+# start_tracker HASH...: opentracker on $tracker_ip:$tracker_port (in the namespace, if any)
+# with HASHes whitelisted.
 # Sets $announce. (Debian's build is whitelist-only, chroots to -d as root.)
 start_tracker() {
     mkdir -p "$tmp/tracker"
     chmod 755 "$tmp/tracker"
     printf '%s\n' "$@" >"$tmp/tracker/whitelist"
     chmod 644 "$tmp/tracker/whitelist"
-    tracker_port=$(free_port)
-    spawn "$tmp/tracker.log" opentracker -i 127.0.0.1 -p "$tracker_port" -P "$tracker_port" \
-        -d "$tmp/tracker" -w /whitelist
+    tracker_port=${tracker_port:-$(free_port)}
+    spawn "$tmp/tracker.log" "${NS[@]}" opentracker -i "$tracker_ip" -p "$tracker_port" \
+        -P "$tracker_port" -d "$tmp/tracker" -w /whitelist
     tracker_pid=$last_pid
-    announce="http://127.0.0.1:$tracker_port/announce"
-    wait_for 10 curl -s -o /dev/null "http://127.0.0.1:$tracker_port/scrape" ||
+    announce="http://$tracker_ip:$tracker_port/announce"
+    wait_for 10 "${NS[@]}" curl -s -o /dev/null "http://$tracker_ip:$tracker_port/scrape" ||
         { echo "opentracker did not start: $(cat "$tmp/tracker.log")"; exit 1; }
 }
 
@@ -75,7 +92,7 @@ start_tracker() {
 scrape_field() {
     local esc
     esc=$(echo "$1" | sed 's/../%&/g')
-    curl -s "http://127.0.0.1:$tracker_port/scrape?info_hash=$esc" |
+    "${NS[@]}" curl -s "http://$tracker_ip:$tracker_port/scrape?info_hash=$esc" |
         grep -ao "$2i[0-9]*e" | head -1 | tr -dc '0-9'
 }
 
