@@ -126,8 +126,8 @@ typedef void (*live_tracker_cb)(void *user, const bt_announce_reply *r, const ch
 
 /* A client of the metainfo's HTTP trackers (tier order; the next one is tried after a
  * failure). UDP URLs are skipped. |bind| (numeric, or NULL) is the local address of the
- * tracker connections, so the tracker records the address we listen on. |timeout_s| bounds each request. Returns 0, or -1 with a
- * message in |err| (no usable http:// URL, out of memory). */
+ * tracker connections, so the tracker records the address we listen on. |timeout_s| bounds each
+ * request. Returns 0, or -1 with a message in |err| (no usable http:// URL, out of memory). */
 int live_tracker_new(live_tracker **out, struct event_base *base, const bt_metainfo *m,
                      const char *bind, int timeout_s, live_tracker_cb cb, void *user, char *err,
                      size_t errlen);
@@ -146,17 +146,17 @@ typedef struct live_opts {
     bool seed;                /* `live seed`: the data must be complete */
     bool seed_after;          /* keep seeding after the download completes */
     bool quiet;
-    bool verbose;             /* also report every closed connection and why */
-    bool progress;            /* a progress line on stderr (the CLI sets it on a TTY) */
+    bool verbose;                      /* also report every closed connection and why */
+    bool progress;                     /* a progress line on stderr (the CLI sets it on a TTY) */
     uint64_t max_up_bps, max_down_bps; /* 0 = unlimited */
-    uint16_t port;            /* 0: 6881..6889, then any free port */
-    const char *bind;         /* numeric address to listen on and dial from, or NULL */
-    int tracker_timeout_s;    /* 0: 20 s */
+    uint16_t port;                     /* 0: 6881..6889, then any free port */
+    const char *bind;                  /* numeric address to listen on and dial from, or NULL */
+    int tracker_timeout_s;             /* 0: 20 s */
 } live_opts;
 
-/* Runs the download of torrent |m| (borrowed) or seed until done (download without seed_after: completed, then
- * "stopped" announced) or SIGINT/SIGTERM. Returns 0 on success, 1 on failure (a message on
- * stderr names the file or value). */
+/* Runs the download of torrent |m| (borrowed) or seed until done (download without seed_after:
+ * completed, then "stopped" announced) or SIGINT/SIGTERM. Returns 0 on success, 1 on failure (a
+ * message on stderr names the file or value). */
 int live_session_run(const live_opts *o, const bt_metainfo *m);
 
 #endif

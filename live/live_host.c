@@ -361,7 +361,9 @@ static void handle(live_host *h, const bt_action *a)
         else
             do_connect(h, a->conn, &a->addr);
         return;
-    case BT_ACT_CLOSE: drop_conn(h, a->conn); break;
+    case BT_ACT_CLOSE:
+        drop_conn(h, a->conn);
+        break;
     case BT_ACT_SEND: {
         live_conn *lc = find_conn(h, a->conn, NULL);
         if (lc != NULL)
@@ -377,8 +379,11 @@ static void handle(live_host *h, const bt_action *a)
             live_storage_block(h->st, a->piece, a->begin, a->data, a->length) != 0)
             fail(h, BT_ERR_NOMEM, "storage: out of memory for a received block");
         return;
-    case BT_ACT_STORAGE_VERIFY: do_verify(h, a); return;
-    default: break;
+    case BT_ACT_STORAGE_VERIFY:
+        do_verify(h, a);
+        return;
+    default:
+        break;
     }
     if (h->ops.event != NULL)
         h->ops.event(h, a, h->ops.user);
@@ -490,7 +495,10 @@ int live_host_error(const live_host *h, const char **msg)
     return h->error;
 }
 
-uint32_t live_host_nconns(const live_host *h) { return h->nconns; }
+uint32_t live_host_nconns(const live_host *h)
+{
+    return h->nconns;
+}
 
 int live_host_set_rate_limit(live_host *h, uint64_t up_bps, uint64_t down_bps)
 {

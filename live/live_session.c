@@ -126,8 +126,8 @@ static void hook_event(live_host *h, const bt_action *a, void *user)
         char id[32];
         snprintf(id, sizeof(id), "%u", a->conn);
         char why[256];
-        snprintf(why, sizeof(why), "%s%s%s", bt_close_reason_name(a->reason),
-                 a->detail ? ": " : "", a->detail ? a->detail : "");
+        snprintf(why, sizeof(why), "%s%s%s", bt_close_reason_name(a->reason), a->detail ? ": " : "",
+                 a->detail ? a->detail : "");
         say(s, "swarmlab: connection %s closed (%s)", id, why);
     } else if (a->type == BT_ACT_BAN) {
         say(s, "swarmlab: banned %s (sent data that failed SHA-1)",
@@ -306,8 +306,8 @@ static int64_t check_data(session *s, uint8_t *have)
         return -1;
     }
     if (!s->o->quiet && n > 0 && !s->o->seed)
-        fprintf(stderr, "swarmlab: %s: resuming, %lld of %u pieces already verified\n",
-                s->o->dir, (long long)n, s->m->npieces);
+        fprintf(stderr, "swarmlab: %s: resuming, %lld of %u pieces already verified\n", s->o->dir,
+                (long long)n, s->m->npieces);
     return n;
 }
 
@@ -363,8 +363,8 @@ static int setup(session *s, const bt_addr *where, uint8_t *have)
         return -1;
     }
     char err[1024];
-    if (live_tracker_new(&s->t, s->base, s->m, s->o->bind, s->o->tracker_timeout_s, on_tracker,
-                         s, err, sizeof(err)) != 0)
+    if (live_tracker_new(&s->t, s->base, s->m, s->o->bind, s->o->tracker_timeout_s, on_tracker, s,
+                         err, sizeof(err)) != 0)
         say(s, "swarmlab: %s: %s", s->o->torrent_path, err);
     return 0;
 }
@@ -396,10 +396,11 @@ static void summary(session *s)
         fputs("\r\033[K", stderr);
     if (s->o->quiet)
         return;
-    fprintf(stderr, "swarmlab: %s: %u/%u pieces, %.1f MiB down, %.1f MiB up, %u hash "
-            "failures, %.1f s\n", s->m->name, st.pieces_have, s->m->npieces,
-            (double)st.downloaded / 1048576.0, (double)st.uploaded / 1048576.0,
-            st.hash_failures, secs);
+    fprintf(stderr,
+            "swarmlab: %s: %u/%u pieces, %.1f MiB down, %.1f MiB up, %u hash "
+            "failures, %.1f s\n",
+            s->m->name, st.pieces_have, s->m->npieces, (double)st.downloaded / 1048576.0,
+            (double)st.uploaded / 1048576.0, st.hash_failures, secs);
 }
 
 static int run(session *s)

@@ -144,9 +144,10 @@ static int open_files(live_storage *st, char *err, size_t errlen)
             int e = fd < 0 ? errno : EINVAL;
             snprintf(p, sizeof(p), "%s/%s%s%s", st->dir, st->m->multi_file ? st->m->name : "",
                      st->m->multi_file ? "/" : "", st->m->files[i].path);
-            seterr(err, errlen, "%s: %s", p, e == ELOOP ? "is a symbolic link (refused)"
-                                              : e == EINVAL ? "not a regular file or unsafe name"
-                                                            : strerror(e));
+            seterr(err, errlen, "%s: %s", p,
+                   e == ELOOP    ? "is a symbolic link (refused)"
+                   : e == EINVAL ? "not a regular file or unsafe name"
+                                 : strerror(e));
             if (fd >= 0)
                 close(fd);
             return -1;
@@ -363,4 +364,7 @@ int live_storage_verify(live_storage *st, uint32_t piece, uint8_t digest[20], ch
     return rv;
 }
 
-uint32_t live_storage_pending(const live_storage *st) { return st->npend; }
+uint32_t live_storage_pending(const live_storage *st)
+{
+    return st->npend;
+}

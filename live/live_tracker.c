@@ -31,14 +31,17 @@ struct live_tracker {
     live_tracker_cb cb;
     void *user;
     char bind[64]; /* local address of tracker connections, or "" */
-    treq *reqs; /* in flight (at most one) */
+    treq *reqs;    /* in flight (at most one) */
     uint32_t inflight;
     bt_announce_req queue[MAX_QUEUED]; /* waiting, oldest first */
     uint32_t nqueued;
     bool deleting;
 };
 
-static bool is_http(const char *u) { return strncmp(u, "http://", 7) == 0; }
+static bool is_http(const char *u)
+{
+    return strncmp(u, "http://", 7) == 0;
+}
 
 int live_tracker_new(live_tracker **out, struct event_base *base, const bt_metainfo *m,
                      const char *bind, int timeout_s, live_tracker_cb cb, void *user, char *err,
@@ -55,9 +58,10 @@ int live_tracker_new(live_tracker **out, struct event_base *base, const bt_metai
         if (is_http(m->trackers[i]) && strlen(m->trackers[i]) < MAX_URL / 2)
             t->urls[t->nurls++] = m->trackers[i]; /* borrowed from |m| */
     if (t->nurls == 0) {
-        snprintf(err, errlen, "no http:// tracker in the metainfo (%u tracker%s; UDP and "
-                 "https trackers are not supported yet)", m->ntrackers,
-                 m->ntrackers == 1 ? "" : "s");
+        snprintf(err, errlen,
+                 "no http:// tracker in the metainfo (%u tracker%s; UDP and "
+                 "https trackers are not supported yet)",
+                 m->ntrackers, m->ntrackers == 1 ? "" : "s");
         free(t->urls);
         free(t);
         return -1;
@@ -100,7 +104,10 @@ void live_tracker_del(live_tracker *t)
     free(t);
 }
 
-uint32_t live_tracker_inflight(const live_tracker *t) { return t->inflight + t->nqueued; }
+uint32_t live_tracker_inflight(const live_tracker *t)
+{
+    return t->inflight + t->nqueued;
+}
 
 static void send_announce(live_tracker *t, const bt_announce_req *areq);
 

@@ -42,7 +42,10 @@ static void setup_mode(fix *f, const uint8_t *have, bool lenient)
     CU_ASSERT_FATAL(bt_client_accept(f->c, &from, &f->id, 2) == 0);
 }
 
-static void setup(fix *f, const uint8_t *have) { setup_mode(f, have, false); }
+static void setup(fix *f, const uint8_t *have)
+{
+    setup_mode(f, have, false);
+}
 
 /* Feeds a handshake (Fast + extended) plus whatever |b| holds; returns the close reason of
  * the connection, or BT_CLOSE_NONE. */

@@ -96,7 +96,10 @@ static int rm_one(const char *path, const struct stat *sb, int flag, struct FTW 
     return flag == FTW_DP ? rmdir(path) : unlink(path);
 }
 
-void tl_rmtree(const char *dir) { nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS); }
+void tl_rmtree(const char *dir)
+{
+    nftw(dir, rm_one, 16, FTW_DEPTH | FTW_PHYS);
+}
 
 long tl_slurp(const char *path, uint8_t **out)
 {

@@ -17,8 +17,8 @@ extern int test_live_storage_add_suite(void);
 #define PL (32u << 10) /* piece length of the test torrents */
 
 static const tl_file tree[] = {
-    {"a/b/c.dat", 50000}, {"a/empty", 0}, {"a/z.bin", 1}, {"x/y/z/deep.bin", 70000},
-    {"zz.txt", 12345},
+    {"a/b/c.dat", 50000},      {"a/empty", 0},    {"a/z.bin", 1},
+    {"x/y/z/deep.bin", 70000}, {"zz.txt", 12345},
 };
 
 static uint32_t psize(const bt_metainfo *m, uint32_t p)
@@ -148,9 +148,9 @@ static void test_resume_check(void)
     uint32_t last = t.m->npieces - 1;
     CU_ASSERT_EQUAL(n, t.m->npieces - 2);
     CU_ASSERT_EQUAL(count_bits(have, t.m->npieces), t.m->npieces - 2);
-    CU_ASSERT_EQUAL((have[0] >> 5) & 1, 0);                           /* piece 2 */
-    CU_ASSERT_EQUAL((have[last >> 3] >> (7 - (last & 7))) & 1, 0);    /* the short last piece */
-    CU_ASSERT_EQUAL((have[0] >> 7) & 1, 1);                           /* piece 0 */
+    CU_ASSERT_EQUAL((have[0] >> 5) & 1, 0);                        /* piece 2 */
+    CU_ASSERT_EQUAL((have[last >> 3] >> (7 - (last & 7))) & 1, 0); /* the short last piece */
+    CU_ASSERT_EQUAL((have[0] >> 7) & 1, 1);                        /* piece 0 */
     live_storage_del(st);
     tl_rmtree(dir);
     tl_torrent_free(&t);
