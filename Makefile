@@ -67,7 +67,7 @@ UNIT_BIN   := $(BUILD)/unit_tests
 BENCH_BIN  := $(BUILD)/bench
 REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz_replay_%)
 
-.PHONY: all check demo bench fuzz install clean deps lint lint-objs unit replay interop simtest help
+.PHONY: all check demo bench bench-live fuzz install clean deps lint lint-objs unit replay interop simtest help
 .DEFAULT_GOAL := all
 
 all: $(SWARMLAB)
@@ -162,6 +162,11 @@ bench: $(BENCH_BIN) $(SWARMLAB)
 	@cat results/bench-flashcrowd-1000/run.json
 	@echo "== sweep100 (tests/bench/sweep100.sh: 10x10 points of scenarios/tiny.ini)"
 	@SWARMLAB=$(abspath $(SWARMLAB)) bash tests/bench/sweep100.sh results/bench-sweep100
+	@SWARMLAB=$(abspath $(SWARMLAB)) bash tests/bench/live_pair.sh
+
+# Only the live pair benchmark (swarmlab->swarmlab and libtorrent->libtorrent, 512 MiB).
+bench-live: $(SWARMLAB)
+	@SWARMLAB=$(abspath $(SWARMLAB)) bash tests/bench/live_pair.sh
 
 # libFuzzer: each target runs FUZZ_SECONDS with its seed corpus (new inputs go to build/fuzz-corpus).
 # The engine and simulator are compiled once with clang's instrumentation into an archive.

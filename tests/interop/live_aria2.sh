@@ -4,7 +4,7 @@
 # a swarmlab seed (aria2 dials with MSE first and falls back to plaintext, which swarmlab
 # must survive); sha256 of every file. Usage: SWARMLAB=/abs/swarmlab bash live_aria2.sh
 set -eu
-. "$(dirname "$0")/live_lib.sh"
+. "$(dirname "$0")/live_lib.bash"
 for tool in opentracker curl sha256sum aria2c; do
     command -v "$tool" >/dev/null || { echo "live_aria2.sh: $tool not installed" >&2; exit 1; }
 done

@@ -4,7 +4,7 @@
 # libtorrent seed, then libtorrent downloads from a swarmlab seed; sha256 of every file.
 # Usage: SWARMLAB=/abs/swarmlab bash live_libtorrent.sh
 set -eu
-. "$(dirname "$0")/live_lib.sh"
+. "$(dirname "$0")/live_lib.bash"
 here=$(cd "$(dirname "$0")" && pwd)
 for tool in opentracker curl sha256sum; do
     command -v "$tool" >/dev/null || { echo "live_libtorrent.sh: $tool not installed" >&2; exit 1; }

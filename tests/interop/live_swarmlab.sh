@@ -6,7 +6,7 @@
 # (c) bad command lines and a seed without its data fail with a message naming the value.
 # Usage: SWARMLAB=/abs/swarmlab bash live_swarmlab.sh
 set -eu
-. "$(dirname "$0")/live_lib.sh"
+. "$(dirname "$0")/live_lib.bash"
 for tool in opentracker curl sha256sum; do
     command -v "$tool" >/dev/null || { echo "live_swarmlab.sh: $tool not installed" >&2; exit 1; }
 done

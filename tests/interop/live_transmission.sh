@@ -6,7 +6,7 @@
 # transmission downloads from a swarmlab seed; sha256 of every file.
 # Usage (root, for the namespace): SWARMLAB=/abs/swarmlab bash live_transmission.sh
 set -eu
-. "$(dirname "$0")/live_lib.sh"
+. "$(dirname "$0")/live_lib.bash"
 for tool in opentracker curl sha256sum transmission-daemon transmission-remote ip; do
     command -v "$tool" >/dev/null || { echo "live_transmission.sh: $tool missing" >&2; exit 1; }
 done

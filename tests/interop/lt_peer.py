@@ -2,11 +2,13 @@
 """tests/interop/lt_peer.py: a headless python3-libtorrent peer for the interop tests.
 Usage: lt_peer.py seed|download TORRENT SAVE_DIR IP PORT TIMEOUT_S
 Plaintext only (no MSE), DHT/LSD/UPnP/NAT-PMP/uTP/PEX off (REFERENCE.md s5). Prints
-"finished" when the torrent is complete; download mode then exits 0, seed mode keeps seeding
+"finished in T s, cpu C s" (wall time since the torrent was added, process CPU time) when the
+torrent is complete; download mode then exits 0, seed mode keeps seeding
 until SIGTERM, which removes the torrent (announcing "stopped") and exits 0. Exits 1 on
 time-out or a torrent error."""
 
 stop = []
+import resource
 import signal
 import sys
 import time
@@ -31,6 +33,7 @@ def main():
     p.flags = (p.flags | lt.torrent_flags.disable_dht | lt.torrent_flags.disable_lsd
                | lt.torrent_flags.disable_pex) & ~lt.torrent_flags.auto_managed \
         & ~lt.torrent_flags.paused  # not auto-managed and not paused: starts at once
+    t0 = time.time()
     h = s.add_torrent(p)
     signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
     deadline = time.time() + float(timeout)
@@ -45,7 +48,9 @@ def main():
             print('error:', st.errc.message(), flush=True)
             return 1
         if st.is_seeding and not said:
-            print('finished', flush=True)
+            ru = resource.getrusage(resource.RUSAGE_SELF)
+            print('finished in %.3f s, cpu %.3f s' % (time.time() - t0, ru.ru_utime + ru.ru_stime),
+                  flush=True)
             said = True
             if mode == 'download':
                 time.sleep(0.5)  # let the completed announce go out

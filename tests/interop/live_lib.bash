@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# tests/interop/live_lib.sh: shared helpers for the live interop tests (sourced, not run):
+# tests/interop/live_lib.bash: shared helpers for the live interop tests (sourced, not run):
 # a temporary directory, processes started in the background and stopped by PID at exit,
 # free ports, a whitelisted opentracker on 127.0.0.1, and waits with time limits.
 
