@@ -18,6 +18,7 @@
 #define OUT_HIGH (512u << 10) /* bytes queued in a bufferevent before we stop pulling */
 #define OUT_LOW (128u << 10)  /* the write callback pulls again below this */
 #define PEEK_VECS 16
+#define IO_CHUNK (256u << 10) /* most bytes one read or write syscall moves */
 
 typedef struct live_conn {
     live_host *h;
@@ -229,6 +230,8 @@ static void setup_bev(live_host *h, live_conn *lc, struct bufferevent *bev)
     lc->bev = bev;
     bufferevent_setcb(bev, on_read, on_write, on_event, lc);
     bufferevent_setwatermark(bev, EV_WRITE, OUT_LOW, 0);
+    bufferevent_set_max_single_read(bev, IO_CHUNK); /* libevent's default is 16 KiB */
+    bufferevent_set_max_single_write(bev, IO_CHUNK);
     if (h->group != NULL)
         bufferevent_add_to_rate_limit_group(bev, h->group);
     bufferevent_enable(bev, EV_READ | EV_WRITE);

@@ -330,7 +330,7 @@ int live_storage_block(live_storage *st, uint32_t piece, uint32_t begin, const v
             st->pend = np;
             st->pend_cap = ncap;
         }
-        uint8_t *buf = calloc(1, piece_size(st, piece));
+        uint8_t *buf = malloc(piece_size(st, piece)); /* every block arrives before the verify */
         if (buf == NULL)
             return -1;
         p = &st->pend[st->npend++];
