@@ -27,6 +27,8 @@ static void live_usage(FILE *out)
             "  --max-down RATE     download limit, same units (default: none)\n"
             "  --port N            listen port (default: first free of 6881-6889)\n"
             "  --bind ADDR         numeric IPv4/IPv6 address to listen on and dial from\n"
+            "  --peer ADDR:PORT    also dial this peer (1.2.3.4:6881 or [::1]:6881; repeatable,\n"
+            "                      up to 64)\n"
             "  --quiet             no progress line and no messages (errors only)\n"
             "  -v, --verbose       also report each closed peer connection and its reason\n"
             "  -h, --help          this text\n\n"
@@ -56,6 +58,18 @@ static int parse_rate(const char *opt, const char *val, uint64_t *out)
     return 0;
 }
 
+#define MAX_PEERS 64
+
+static int add_peer(const char *val, bt_addr *peers, size_t *n)
+{
+    if (*n == MAX_PEERS)
+        return bad_value("--peer", val, "too many peers (at most 64)");
+    if (live_addr_parse_port(&peers[*n], val) != 0)
+        return bad_value("--peer", val, "expected ADDR:PORT, e.g. 10.0.0.2:6881 or [::1]:6881");
+    (*n)++;
+    return 0;
+}
+
 static int parse_port(const char *val, uint16_t *out)
 {
     char *end;
@@ -67,7 +81,8 @@ static int parse_port(const char *val, uint16_t *out)
 }
 
 /* Options after the subcommand; positional arguments go to |pos| (at most 2). */
-static int parse_args(int argc, char **argv, live_opts *o, const char **pos, int *npos)
+static int parse_args(int argc, char **argv, live_opts *o, const char **pos, int *npos,
+                      bt_addr *peers)
 {
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
@@ -81,7 +96,8 @@ static int parse_args(int argc, char **argv, live_opts *o, const char **pos, int
             o->quiet = true;
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
                    strcmp(a, "--max-up") == 0 || strcmp(a, "--max-down") == 0 ||
-                   strcmp(a, "--port") == 0 || strcmp(a, "--bind") == 0) {
+                   strcmp(a, "--port") == 0 || strcmp(a, "--bind") == 0 ||
+                   strcmp(a, "--peer") == 0) {
             if (!has_val)
                 return bad_value(a, "", "missing value");
             const char *v = argv[++i];
@@ -93,6 +109,8 @@ static int parse_args(int argc, char **argv, live_opts *o, const char **pos, int
                 rv = parse_rate(a, v, &o->max_down_bps);
             else if (strcmp(a, "--port") == 0)
                 rv = parse_port(v, &o->port);
+            else if (strcmp(a, "--peer") == 0)
+                rv = add_peer(v, peers, &o->npeers);
             else
                 o->bind = v;
         } else if (a[0] == '-' && a[1] != '\0') {
@@ -146,7 +164,9 @@ int cmd_live(int argc, char **argv)
         return CLI_USAGE;
     }
     const char *pos[2];
-    int npos = 0, rv = parse_args(argc, argv, &o, pos, &npos);
+    bt_addr peers[MAX_PEERS];
+    int npos = 0, rv = parse_args(argc, argv, &o, pos, &npos, peers);
+    o.peers = peers;
     if (rv != 0)
         return rv;
     if (seed && npos == 2 && o.dir == NULL)

@@ -27,6 +27,8 @@ int live_addr_from_sockaddr(bt_addr *out, const struct sockaddr *sa);
 int live_addr_to_sockaddr(const bt_addr *a, void *ss);
 /* Parses a numeric IPv4 or IPv6 address (no port) into |out| (port 0). 0 or -1. */
 int live_addr_parse(bt_addr *out, const char *text);
+/* Parses "1.2.3.4:6881" or "[::1]:6881" (numeric, port 1..65535) into |out|. 0 or -1. */
+int live_addr_parse_port(bt_addr *out, const char *text);
 
 /* ---- storage (live_storage.c) ---- */
 
@@ -109,6 +111,9 @@ void live_host_announce_error(live_host *h);
 int live_host_start(live_host *h);
 int live_host_stop(live_host *h);
 
+/* Adds candidate peers (bt_client_add_peers), then drains. */
+void live_host_add_peers(live_host *h, const bt_addr *peers, size_t n);
+
 /* A fatal error (engine poisoned, disk write failed): 0 while none. The message names it. */
 int live_host_error(const live_host *h, const char **msg);
 /* Connections with a transport attached or connecting. */
@@ -151,7 +156,9 @@ typedef struct live_opts {
     uint64_t max_up_bps, max_down_bps; /* 0 = unlimited */
     uint16_t port;                     /* 0: 6881..6889, then any free port */
     const char *bind;                  /* numeric address to listen on and dial from, or NULL */
-    int tracker_timeout_s;             /* 0: 20 s */
+    const bt_addr *peers;              /* peers to dial besides the tracker's (--peer) */
+    size_t npeers;
+    int tracker_timeout_s; /* 0: 20 s */
 } live_opts;
 
 /* Runs the download of torrent |m| (borrowed) or seed until done (download without seed_after:

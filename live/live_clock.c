@@ -5,6 +5,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/random.h>
 #include <sys/socket.h>
@@ -82,4 +83,31 @@ int live_addr_parse(bt_addr *out, const char *text)
         return 0;
     }
     return -1;
+}
+
+int live_addr_parse_port(bt_addr *out, const char *text)
+{
+    char host[64];
+    const char *colon;
+    if (text[0] == '[') { /* [v6]:port */
+        const char *end = strchr(text, ']');
+        if (end == NULL || end[1] != ':' || (size_t)(end - text - 1) >= sizeof(host))
+            return -1;
+        memcpy(host, text + 1, (size_t)(end - text - 1));
+        host[end - text - 1] = '\0';
+        colon = end + 1;
+    } else { /* v4:port */
+        colon = strrchr(text, ':');
+        if (colon == NULL || (size_t)(colon - text) >= sizeof(host) || strchr(text, ':') != colon)
+            return -1;
+        memcpy(host, text, (size_t)(colon - text));
+        host[colon - text] = '\0';
+    }
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || port < 1 || port > 65535 ||
+        live_addr_parse(out, host) != 0 || (text[0] == '[') != (out->family == 6))
+        return -1;
+    out->port = (uint16_t)port;
+    return 0;
 }

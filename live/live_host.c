@@ -475,6 +475,12 @@ void live_host_announce_error(live_host *h)
     after(h);
 }
 
+void live_host_add_peers(live_host *h, const bt_addr *peers, size_t n)
+{
+    check(h, bt_client_add_peers(h->c, peers, n, live_now()));
+    after(h);
+}
+
 int live_host_start(live_host *h)
 {
     int rv = bt_client_start(h->c, live_now());

@@ -417,6 +417,8 @@ static int run(session *s)
                 s->m->npieces);
     s->t0 = s->last_t = live_now();
     live_host_start(s->h);
+    if (s->o->npeers > 0)
+        live_host_add_peers(s->h, s->o->peers, s->o->npeers);
     event_base_dispatch(s->base);
     const char *msg;
     if (live_host_error(s->h, &msg) != 0) {

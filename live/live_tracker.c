@@ -19,7 +19,9 @@ typedef struct treq {
     live_tracker *t;
     struct evhttp_connection *conn;
     struct treq *next;
-    uint32_t url; /* index of the tracker asked */
+    uint32_t url;   /* index of the tracker asked */
+    bool sending;   /* inside evhttp_make_request */
+    bool sync_fail; /* evhttp called back (a failure) before make_request returned */
 } treq;
 
 struct live_tracker {
@@ -158,29 +160,43 @@ static int read_reply(struct evhttp_request *req, bt_announce_reply *r, char *ms
     return 0;
 }
 
+/* Ends request |q| (in the list) with an error: the next tracker is tried next time. */
+static void finish_failed(live_tracker *t, treq *q, const char *msg)
+{
+    char full[BT_TRACKER_MAX_TEXT + 256 + MAX_URL];
+    snprintf(full, sizeof(full), "tracker %s: %s", t->urls[q->url], msg);
+    unlink_req(t, q);
+    if (q->conn != NULL) { /* never freed inside evhttp's own call chain */
+        struct timeval zero = {0, 0};
+        event_base_once(t->base, -1, EV_TIMEOUT, free_conn_later, q->conn, &zero);
+    }
+    if (q->url == t->cur)
+        t->cur = (t->cur + 1) % t->nurls;
+    free(q);
+    t->cb(t->user, NULL, full);
+    send_next(t);
+}
+
 static void on_done(struct evhttp_request *req, void *arg)
 {
     treq *q = arg;
     live_tracker *t = q->t;
     if (t->deleting)
         return;
+    if (q->sending) { /* a synchronous failure: send_announce finishes it */
+        q->sync_fail = true;
+        return;
+    }
     bt_announce_reply r;
     memset(&r, 0, sizeof(r));
     char msg[BT_TRACKER_MAX_TEXT + 128];
-    int rv = read_reply(req, &r, msg, sizeof(msg));
+    if (read_reply(req, &r, msg, sizeof(msg)) != 0) {
+        finish_failed(t, q, msg);
+        return;
+    }
     unlink_req(t, q);
     struct timeval zero = {0, 0};
     event_base_once(t->base, -1, EV_TIMEOUT, free_conn_later, q->conn, &zero);
-    if (rv != 0) {
-        char full[sizeof(msg) + MAX_URL];
-        snprintf(full, sizeof(full), "tracker %s: %s", t->urls[q->url], msg);
-        if (q->url == t->cur)
-            t->cur = (t->cur + 1) % t->nurls; /* try the next tracker next time */
-        free(q);
-        t->cb(t->user, NULL, full);
-        send_next(t);
-        return;
-    }
     free(q);
     t->cb(t->user, &r, NULL);
     bt_announce_reply_free(&r);
@@ -218,12 +234,8 @@ static int send_get(live_tracker *t, treq *q, const char *url, char *msg, size_t
         evhttp_add_header(hd, "Connection", "close");
         rv = evhttp_make_request(q->conn, req, EVHTTP_REQ_GET, target); /* frees req on error */
     }
-    if (rv != 0) {
+    if (rv != 0)
         snprintf(msg, len, "cannot send the request");
-        if (q->conn != NULL)
-            evhttp_connection_free(q->conn);
-        q->conn = NULL;
-    }
     evhttp_uri_free(u);
     return rv;
 }
@@ -242,29 +254,32 @@ static void send_announce(live_tracker *t, const bt_announce_req *areq)
 {
     char msg[256];
     treq *q = calloc(1, sizeof(*q));
-    bt_buf b;
-    bt_buf_init(&b, bt_mem_default(), MAX_URL);
     if (q == NULL) {
         t->cb(t->user, NULL, "out of memory");
         return;
     }
     q->t = t;
     q->url = t->cur;
-    int rv = bt_tracker_http_build_url(&b, t->urls[q->url], areq);
-    if (rv != 0)
-        snprintf(msg, sizeof(msg), "announce URL: %s", bt_strerror(rv));
-    else
-        rv = send_get(t, q, (const char *)b.data, msg, sizeof(msg));
-    bt_buf_free(&b);
-    if (rv != 0) {
-        char full[sizeof(msg) + MAX_URL];
-        snprintf(full, sizeof(full), "tracker %s: %s", t->urls[q->url], msg);
-        free(q);
-        t->cb(t->user, NULL, full);
-        send_next(t);
-        return;
-    }
     q->next = t->reqs;
     t->reqs = q;
     t->inflight++;
+    bt_buf b;
+    bt_buf_init(&b, bt_mem_default(), MAX_URL);
+    int rv = bt_tracker_http_build_url(&b, t->urls[q->url], areq);
+    if (rv != 0) {
+        snprintf(msg, sizeof(msg), "announce URL: %s", bt_strerror(rv));
+    } else {
+        q->sending = true;
+        rv = send_get(t, q, (const char *)b.data, msg, sizeof(msg));
+        q->sending = false;
+        if (rv == 0 && q->sync_fail) {
+            rv = -1;
+            snprintf(msg, sizeof(msg),
+                     "connection failed at once (a --bind address of the "
+                     "wrong family?)");
+        }
+    }
+    bt_buf_free(&b);
+    if (rv != 0)
+        finish_failed(t, q, msg);
 }

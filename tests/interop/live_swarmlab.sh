@@ -3,7 +3,8 @@
 # through a real opentracker: (a) a multi-file torrent arrives with identical sha256s and the
 # seed's SIGTERM announces "stopped" (the tracker drops it) and exits 0; (b) a rate-limited
 # download killed with kill -9 resumes from its verified pieces and completes identically;
-# (c) bad command lines and a seed without its data fail with a message naming the value.
+# (c) bad command lines and a seed without its data fail with a message naming the value;
+# (d) IPv6 on [::1] with a --peer; (e) two SIGINTs exit at once, and the data left resumes.
 # Usage: SWARMLAB=/abs/swarmlab bash live_swarmlab.sh
 set -eu
 . "$(dirname "$0")/live_lib.bash"
@@ -77,10 +78,44 @@ if "$SWARMLAB" live download b.torrent -o dl2 --port "$(free_port)" --bind 127.0
     grep -q "already complete"; then ok "complete data is recognised"; else
     bad "complete data not recognised"; fi
 
+echo "(d) IPv6: seed on [::1], leecher told --peer [::1]:PORT (the tracker is IPv4-only)"
+p6=$(free_port)
+spawn seed6.log "$SWARMLAB" live seed a.torrent seed --bind ::1 --port "$p6"
+wait_for 10 grep -q "seeding on port" seed6.log || bad "IPv6 seed did not start: $(cat seed6.log)"
+if timeout 60 "$SWARMLAB" live download a.torrent -o dl6 --bind ::1 --port "$(free_port)" \
+    --peer "[::1]:$p6" >dl6.log 2>&1; then ok "IPv6 download exited 0"; else
+    bad "IPv6 download failed: $(cat dl6.log)"; fi
+if same_tree seed dl6; then ok "IPv6 copy identical (sha256 of 4 files)"; else
+    bad "IPv6 copy differs"; fi
+
+echo "(e) two signals: out at once, only verified pieces on disk"
+spawn dl7.log "$SWARMLAB" live download b.torrent -o dl7 --bind 127.0.0.1 --port "$(free_port)" \
+    --max-down 2MiB
+dl_pid=$last_pid
+wait_for 30 test -s dl7/resume.bin || bad "nothing written by the rate-limited download"
+kill -INT "$dl_pid"
+kill -INT "$dl_pid"
+if wait_for 3 bash -c "! kill -0 $dl_pid 2>/dev/null"; then ok "exited within 3 s of two SIGINTs"
+else bad "still running after two SIGINTs"; fi
+rc=0
+wait "$dl_pid" || rc=$?
+[ "$rc" = 0 ] && ok "exit code 0" || bad "exit code $rc: $(cat dl7.log)"
+if timeout 60 "$SWARMLAB" live download b.torrent -o dl7 --bind 127.0.0.1 \
+    --port "$(free_port)" >dl8.log 2>&1 && grep -q "resuming, [1-9]" dl8.log &&
+    cmp -s seed2/resume.bin dl7/resume.bin; then
+    ok "the interrupted copy resumes and completes identically ($(grep -o \
+        'resuming, [0-9]* of [0-9]*' dl8.log))"
+else bad "interrupted copy: $(cat dl8.log)"; fi
+
 echo "(c) errors"
 out=$("$SWARMLAB" live download a.torrent -o x --max-up 12parsecs 2>&1) && rc=0 || rc=$?
 [ "$rc" = 2 ] && echo "$out" | grep -q "12parsecs" && ok "bad rate: exit 2, names the value" ||
     bad "bad rate: rc=$rc '$out'"
+out=$("$SWARMLAB" live download a.torrent -o x --port 70000 2>&1) && rc=0 || rc=$?
+[ "$rc" = 2 ] && echo "$out" | grep -q "70000" && ok "bad port: exit 2" || bad "bad port: $rc"
+out=$("$SWARMLAB" live download a.torrent -o x --peer ::1:80 2>&1) && rc=0 || rc=$?
+[ "$rc" = 2 ] && echo "$out" | grep -q "::1:80" && ok "bad --peer: exit 2, named" ||
+    bad "bad --peer: rc=$rc '$out'"
 out=$("$SWARMLAB" live download a.torrent -o x --port 70000 2>&1) && rc=0 || rc=$?
 [ "$rc" = 2 ] && echo "$out" | grep -q "70000" && ok "bad port: exit 2" || bad "bad port: $rc"
 out=$("$SWARMLAB" live download nosuch.torrent -o x 2>&1) && rc=0 || rc=$?
