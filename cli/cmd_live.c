@@ -14,7 +14,7 @@ static void live_usage(FILE *out)
             "usage: swarmlab live download FILE.torrent -o DIR [options]\n"
             "       swarmlab live seed FILE.torrent DIR [options]\n\n"
             "Downloads (or seeds) a torrent with real peers: the swarmlab engine on real\n"
-            "sockets, announcing to the torrent's HTTP tracker.\n\n"
+            "sockets, announcing to the torrent's HTTP or UDP (BEP 15) trackers.\n\n"
             "download: the files go to DIR/NAME (multi-file: DIR/NAME/...). Data already in\n"
             "  DIR is checked piece by piece first, so an interrupted download resumes; only\n"
             "  pieces whose SHA-1 matches are ever written. Exits when complete, unless\n"

@@ -1,5 +1,5 @@
 /* live.h: the libevent host of the engine (live mode): the clock and seed, disk storage, the
- * socket glue that drives a bt_client, the HTTP tracker client and the session that ties them
+ * socket glue that drives a bt_client, the HTTP/UDP tracker client and the session that ties them
  * together. Only live/ reads CLOCK_MONOTONIC and getrandom(); the engine never does I/O. */
 #ifndef LIVE_H
 #define LIVE_H
@@ -122,17 +122,18 @@ uint32_t live_host_nconns(const live_host *h);
  * allows |up_bps| / |down_bps| bytes per second in total (0 = unlimited). 0 or -1. */
 int live_host_set_rate_limit(live_host *h, uint64_t up_bps, uint64_t down_bps);
 
-/* ---- HTTP tracker (live_tracker.c) ---- */
+/* ---- trackers: HTTP (live_tracker.c) and UDP, BEP 15 (live_tracker_udp.c) ---- */
 
 typedef struct live_tracker live_tracker;
 
 /* Called once per announce: |r| on success (borrowed for the call), or NULL with |error|. */
 typedef void (*live_tracker_cb)(void *user, const bt_announce_reply *r, const char *error);
 
-/* A client of the metainfo's HTTP trackers (tier order; the next one is tried after a
- * failure). UDP URLs are skipped. |bind| (numeric, or NULL) is the local address of the
- * tracker connections, so the tracker records the address we listen on. |timeout_s| bounds each
- * request. Returns 0, or -1 with a message in |err| (no usable http:// URL, out of memory). */
+/* A client of the metainfo's http:// and udp:// trackers (tier order, flattened; the next one
+ * is tried after a failure; https:// and others are skipped). |bind| (numeric, or NULL) is the
+ * local address of the tracker connections, so the tracker records the address we listen on.
+ * |timeout_s| bounds each HTTP request; UDP retransmits at 15 * 2^n s (BEP 15) and gives up
+ * after 3 tries. Returns 0, or -1 with a message in |err| (no usable URL, out of memory). */
 int live_tracker_new(live_tracker **out, struct event_base *base, const bt_metainfo *m,
                      const char *bind, int timeout_s, live_tracker_cb cb, void *user, char *err,
                      size_t errlen);

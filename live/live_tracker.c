@@ -2,7 +2,7 @@
  * bounded reply body parsed by bt_tracker_http_parse_reply, a per-request time-out, the next
  * tracker (tier order) after a failure, and one request at a time (a "stopped" must never
  * overtake the "completed" before it). Back-off is the engine's (on_announce_error). */
-#include "live.h"
+#include "live_tracker_int.h"
 
 #include <event2/buffer.h>
 #include <event2/dns.h>
@@ -12,37 +12,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define MAX_URL 4096
-#define MAX_QUEUED 16 /* announces waiting behind the one in flight */
-
-typedef struct treq {
-    live_tracker *t;
-    struct evhttp_connection *conn;
-    struct treq *next;
-    uint32_t url;   /* index of the tracker asked */
-    bool sending;   /* inside evhttp_make_request */
-    bool sync_fail; /* evhttp called back (a failure) before make_request returned */
-} treq;
-
-struct live_tracker {
-    struct event_base *base;
-    struct evdns_base *dns;
-    char **urls;
-    uint32_t nurls, cur;
-    int timeout_s;
-    live_tracker_cb cb;
-    void *user;
-    char bind[64]; /* local address of tracker connections, or "" */
-    treq *reqs;    /* in flight (at most one) */
-    uint32_t inflight;
-    bt_announce_req queue[MAX_QUEUED]; /* waiting, oldest first */
-    uint32_t nqueued;
-    bool deleting;
-};
-
-static bool is_http(const char *u)
+static bool usable(const char *u)
 {
-    return strncmp(u, "http://", 7) == 0;
+    return strncmp(u, "http://", 7) == 0 || strncmp(u, "udp://", 6) == 0;
 }
 
 int live_tracker_new(live_tracker **out, struct event_base *base, const bt_metainfo *m,
@@ -51,23 +23,29 @@ int live_tracker_new(live_tracker **out, struct event_base *base, const bt_metai
 {
     *out = NULL;
     live_tracker *t = calloc(1, sizeof(*t));
-    if (t == NULL || (t->urls = calloc(m->ntrackers + 1, sizeof(char *))) == NULL) {
+    if (t == NULL || (t->urls = calloc(m->ntrackers + 1, sizeof(char *))) == NULL ||
+        (t->udp_ids = calloc(m->ntrackers + 1, sizeof(udp_conn_id))) == NULL) {
+        if (t != NULL)
+            free(t->urls);
         free(t);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     for (uint32_t i = 0; i < m->ntrackers; i++)
-        if (is_http(m->trackers[i]) && strlen(m->trackers[i]) < MAX_URL / 2)
+        if (usable(m->trackers[i]) && strlen(m->trackers[i]) < MAX_URL / 2)
             t->urls[t->nurls++] = m->trackers[i]; /* borrowed from |m| */
     if (t->nurls == 0) {
         snprintf(err, errlen,
-                 "no http:// tracker in the metainfo (%u tracker%s; UDP and "
-                 "https trackers are not supported yet)",
+                 "no http:// or udp:// tracker in the metainfo (%u tracker%s; https "
+                 "trackers are not supported yet)",
                  m->ntrackers, m->ntrackers == 1 ? "" : "s");
         free(t->urls);
+        free(t->udp_ids);
         free(t);
         return -1;
     }
+    for (uint32_t i = 0; i < t->nurls; i++)
+        t->udp_ids[i].got_at = BT_TIME_NEVER;
     t->base = base;
     t->dns = evdns_base_new(base, EVDNS_BASE_INITIALIZE_NAMESERVERS);
     t->timeout_s = timeout_s > 0 ? timeout_s : 20;
@@ -97,12 +75,15 @@ void live_tracker_del(live_tracker *t)
     while (t->reqs != NULL) {
         treq *q = t->reqs;
         t->reqs = q->next;
-        evhttp_connection_free(q->conn);
+        if (q->conn != NULL)
+            evhttp_connection_free(q->conn);
+        live_tracker_udp_free(q);
         free(q);
     }
     if (t->dns != NULL)
         evdns_base_free(t->dns, 0);
     free(t->urls);
+    free(t->udp_ids);
     free(t);
 }
 
@@ -160,20 +141,32 @@ static int read_reply(struct evhttp_request *req, bt_announce_reply *r, char *ms
     return 0;
 }
 
-/* Ends request |q| (in the list) with an error: the next tracker is tried next time. */
-static void finish_failed(live_tracker *t, treq *q, const char *msg)
+static void release(live_tracker *t, treq *q)
 {
-    char full[BT_TRACKER_MAX_TEXT + 256 + MAX_URL];
-    snprintf(full, sizeof(full), "tracker %s: %s", t->urls[q->url], msg);
     unlink_req(t, q);
     if (q->conn != NULL) { /* never freed inside evhttp's own call chain */
         struct timeval zero = {0, 0};
         event_base_once(t->base, -1, EV_TIMEOUT, free_conn_later, q->conn, &zero);
     }
+    live_tracker_udp_free(q);
+    free(q);
+}
+
+void live_tracker_fail(live_tracker *t, treq *q, const char *msg)
+{
+    char full[BT_TRACKER_MAX_TEXT + 256 + MAX_URL];
+    snprintf(full, sizeof(full), "tracker %s: %s", t->urls[q->url], msg);
     if (q->url == t->cur)
         t->cur = (t->cur + 1) % t->nurls;
-    free(q);
+    release(t, q);
     t->cb(t->user, NULL, full);
+    send_next(t);
+}
+
+void live_tracker_done(live_tracker *t, treq *q, const bt_announce_reply *r)
+{
+    release(t, q);
+    t->cb(t->user, r, NULL);
     send_next(t);
 }
 
@@ -191,16 +184,11 @@ static void on_done(struct evhttp_request *req, void *arg)
     memset(&r, 0, sizeof(r));
     char msg[BT_TRACKER_MAX_TEXT + 128];
     if (read_reply(req, &r, msg, sizeof(msg)) != 0) {
-        finish_failed(t, q, msg);
+        live_tracker_fail(t, q, msg);
         return;
     }
-    unlink_req(t, q);
-    struct timeval zero = {0, 0};
-    event_base_once(t->base, -1, EV_TIMEOUT, free_conn_later, q->conn, &zero);
-    free(q);
-    t->cb(t->user, &r, NULL);
+    live_tracker_done(t, q, &r);
     bt_announce_reply_free(&r);
-    send_next(t);
 }
 
 /* Sends GET |url| (absolute) over a new connection. 0 or -1 with |msg|. */
@@ -260,9 +248,15 @@ static void send_announce(live_tracker *t, const bt_announce_req *areq)
     }
     q->t = t;
     q->url = t->cur;
+    q->areq = *areq;
+    q->fd = -1;
     q->next = t->reqs;
     t->reqs = q;
     t->inflight++;
+    if (strncmp(t->urls[q->url], "udp://", 6) == 0) {
+        live_tracker_udp_send(t, q);
+        return;
+    }
     bt_buf b;
     bt_buf_init(&b, bt_mem_default(), MAX_URL);
     int rv = bt_tracker_http_build_url(&b, t->urls[q->url], areq);
@@ -281,5 +275,5 @@ static void send_announce(live_tracker *t, const bt_announce_req *areq)
     }
     bt_buf_free(&b);
     if (rv != 0)
-        finish_failed(t, q, msg);
+        live_tracker_fail(t, q, msg);
 }

@@ -4,7 +4,8 @@
 # seed's SIGTERM announces "stopped" (the tracker drops it) and exits 0; (b) a rate-limited
 # download killed with kill -9 resumes from its verified pieces and completes identically;
 # (c) bad command lines and a seed without its data fail with a message naming the value;
-# (d) IPv6 on [::1] with a --peer; (e) two SIGINTs exit at once, and the data left resumes.
+# (d) IPv6 on [::1] with a --peer; (e) two SIGINTs exit at once, and the data left resumes;
+# (f) the same transfer through opentracker's UDP port (BEP 15).
 # Usage: SWARMLAB=/abs/swarmlab bash live_swarmlab.sh
 set -eu
 . "$(dirname "$0")/live_lib.bash"
@@ -106,6 +107,24 @@ if timeout 60 "$SWARMLAB" live download b.torrent -o dl7 --bind 127.0.0.1 \
     ok "the interrupted copy resumes and completes identically ($(grep -o \
         'resuming, [0-9]* of [0-9]*' dl8.log))"
 else bad "interrupted copy: $(cat dl8.log)"; fi
+
+echo "(f) UDP tracker (BEP 15): the same transfer announced over opentracker's UDP port"
+"$SWARMLAB" make-torrent seed/payload -t "udp://127.0.0.1:$tracker_port/announce" \
+    -o u.torrent --piece-size 64KiB >/dev/null
+hu=$(info_hash u.torrent)
+[ "$hu" = "$ha" ] || bad "the announce URL changed the info-hash"
+spawn seedu.log "$SWARMLAB" live seed u.torrent seed --bind 127.0.0.1 --port "$(free_port)"
+seedu_pid=$last_pid
+if wait_for 20 seeders_at_least "$ha" 1; then ok "seed registered over UDP"; else
+    bad "seed never registered over UDP: $(cat seedu.log)"; fi
+if timeout 60 "$SWARMLAB" live download u.torrent -o dlu --bind 127.0.0.1 \
+    --port "$(free_port)" >dlu.log 2>&1; then ok "UDP-tracker download exited 0"; else
+    bad "UDP-tracker download failed: $(cat dlu.log)"; fi
+if same_tree seed dlu; then ok "copy identical (sha256 of 4 files)"; else bad "copy differs"; fi
+kill -TERM "$seedu_pid"
+wait "$seedu_pid" || bad "seed exit code $?"
+if wait_for 5 seeders_exactly "$ha" 0; then ok "\"stopped\" announced over UDP"; else
+    bad "tracker still lists $(scrape_field "$ha" complete) seeder(s)"; fi
 
 echo "(c) errors"
 out=$("$SWARMLAB" live download a.torrent -o x --max-up 12parsecs 2>&1) && rc=0 || rc=$?

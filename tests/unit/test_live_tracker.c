@@ -13,6 +13,8 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 extern int test_live_tracker_add_suite(void);
 
@@ -201,11 +203,10 @@ static void test_next_tracker_after_failure(void)
     start_srv(&s, base, B("d8:intervali60e5:peers0:e"), 200);
     char good[128];
     snprintf(good, sizeof(good), "http://127.0.0.1:%d/announce", s.port);
-    /* Port 1 refuses; udp:// and https:// are skipped. */
-    const char *urls[] = {"udp://127.0.0.1:1/announce", "http://127.0.0.1:1/announce",
-                          "https://127.0.0.1:1/announce", good};
+    /* Port 1 refuses; https:// is skipped. */
+    const char *urls[] = {"http://127.0.0.1:1/announce", "https://127.0.0.1:1/announce", good};
     tl_torrent t;
-    make_meta(&t, urls, 4);
+    make_meta(&t, urls, 3);
     got g;
     memset(&g, 0, sizeof(g));
     g.base = base;
@@ -228,13 +229,96 @@ static void test_next_tracker_after_failure(void)
     evhttp_free(s.http);
     event_base_loop(base, EVLOOP_NONBLOCK);
     event_base_free(base);
-    /* Only UDP trackers: refused with a message saying so. */
-    const char *udp[] = {"udp://127.0.0.1:1/announce"};
+    /* Only https and unknown schemes: refused with a message saying so. */
+    const char *unusable[] = {"https://127.0.0.1:1/announce", "wss://x/announce"};
     tl_torrent_free(&t);
-    make_meta(&t, udp, 1);
+    make_meta(&t, unusable, 2);
     CU_ASSERT_EQUAL(live_tracker_new(&tr, NULL, t.m, NULL, 5, on_result, &g, err, sizeof(err)), -1);
-    CU_ASSERT(strstr(err, "no http:// tracker") != NULL);
+    CU_ASSERT(strstr(err, "no http:// or udp:// tracker") != NULL);
     tl_torrent_free(&t);
+}
+
+/* ---- UDP (BEP 15) against an in-process server built on the engine's codec ---- */
+
+typedef struct usrv {
+    evutil_socket_t fd;
+    int port, connects, announces;
+    bool mute; /* never answer */
+    bt_announce_req last;
+} usrv;
+
+static void udp_serve(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    usrv *u = arg;
+    uint8_t pkt[2048];
+    struct sockaddr_storage from;
+    socklen_t fl = sizeof(from);
+    ssize_t n = recvfrom(fd, pkt, sizeof(pkt), 0, (struct sockaddr *)&from, &fl);
+    bt_udp_request q;
+    if (n <= 0 || bt_udp_parse_request(&q, pkt, (size_t)n) != 0 || u->mute)
+        return;
+    bt_buf b;
+    bt_buf_init(&b, bt_mem_default(), 0);
+    if (q.action == BT_UDP_CONNECT) {
+        u->connects++;
+        bt_udp_put_connect_reply(&b, q.txid, 0x1122334455667788ull);
+    } else if (q.action == BT_UDP_ANNOUNCE && q.conn_id == 0x1122334455667788ull) {
+        u->announces++;
+        u->last = q.announce;
+        bt_addr p = {.family = 4, .ip = {10, 9, 8, 7}, .port = 51413};
+        bt_udp_put_announce_reply(&b, q.txid, 1200, 3, 4, &p, 1, 4);
+    } else {
+        bt_udp_put_error(&b, q.txid, "bad connection id");
+    }
+    sendto(fd, b.data, b.len, 0, (struct sockaddr *)&from, fl);
+    bt_buf_free(&b);
+}
+
+static void test_udp(void)
+{
+    struct event_base *base = event_base_new();
+    usrv u = {0};
+    u.fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+    socklen_t sl = sizeof(sin);
+    CU_ASSERT_FATAL(bind(u.fd, (struct sockaddr *)&sin, sl) == 0);
+    getsockname(u.fd, (struct sockaddr *)&sin, &sl);
+    struct event *ev = event_new(base, u.fd, EV_READ | EV_PERSIST, udp_serve, &u);
+    event_add(ev, NULL);
+    char url[128];
+    snprintf(url, sizeof(url), "udp://127.0.0.1:%d/announce", ntohs(sin.sin_port));
+    const char *urls[] = {url};
+    tl_torrent t;
+    make_meta(&t, urls, 1);
+    got g;
+    memset(&g, 0, sizeof(g));
+    g.base = base;
+    g.done_target = 2;
+    live_tracker *tr;
+    char err[256];
+    CU_ASSERT_FATAL(live_tracker_new(&tr, base, t.m, NULL, 5, on_result, &g, err, sizeof(err)) ==
+                    0);
+    bt_announce_req q = req_of(BT_EVENT_STARTED);
+    live_tracker_announce(tr, &q);
+    q.event = BT_EVENT_COMPLETED;
+    live_tracker_announce(tr, &q);
+    struct timeval limit = {10, 0};
+    event_base_loopexit(base, &limit);
+    event_base_dispatch(base);
+    CU_ASSERT_EQUAL(g.replies, 2);
+    CU_ASSERT_EQUAL(g.errors, 0);
+    CU_ASSERT_EQUAL(u.connects, 1); /* the connection id is reused within its minute */
+    CU_ASSERT_EQUAL(u.announces, 2);
+    CU_ASSERT_EQUAL(u.last.event, BT_EVENT_COMPLETED);
+    CU_ASSERT(memcmp(u.last.peer_id, "-SL0100-trackertest1", 20) == 0);
+    CU_ASSERT(g.npeers == 1 && g.first.ip[0] == 10 && g.first.port == 51413);
+    CU_ASSERT_EQUAL(g.interval, 1200);
+    live_tracker_del(tr);
+    tl_torrent_free(&t);
+    event_free(ev);
+    close(u.fd);
+    event_base_free(base);
 }
 
 int test_live_tracker_add_suite(void)
@@ -244,7 +328,8 @@ int test_live_tracker_add_suite(void)
         return 1;
     if (CU_add_test(s, "reply_and_order", test_reply_and_order) == NULL ||
         CU_add_test(s, "errors", test_errors) == NULL ||
-        CU_add_test(s, "next_tracker_after_failure", test_next_tracker_after_failure) == NULL)
+        CU_add_test(s, "next_tracker_after_failure", test_next_tracker_after_failure) == NULL ||
+        CU_add_test(s, "udp", test_udp) == NULL)
         return 1;
     return 0;
 }
