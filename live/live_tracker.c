@@ -170,6 +170,37 @@ void live_tracker_done(live_tracker *t, treq *q, const bt_announce_reply *r)
     send_next(t);
 }
 
+static int send_get(live_tracker *t, treq *q, const char *url, char *msg, size_t len);
+
+/* HTTP 301/302/303/307/308 with an absolute http:// Location: asks there (at most
+ * MAX_REDIRECTS hops). Returns 1 when a new request went out, 0 when |req| is no redirect,
+ * -1 with |msg| on a bad or failed redirect. */
+static int follow_redirect(live_tracker *t, treq *q, struct evhttp_request *req, char *msg,
+                           size_t len)
+{
+    int code = req != NULL ? evhttp_request_get_response_code(req) : 0;
+    if (code != 301 && code != 302 && code != 303 && code != 307 && code != 308)
+        return 0;
+    const char *loc = evhttp_find_header(evhttp_request_get_input_headers(req), "Location");
+    if (loc == NULL || strncmp(loc, "http://", 7) != 0 || strlen(loc) >= MAX_URL) {
+        snprintf(msg, len, "HTTP %d without an http:// Location", code);
+        return -1;
+    }
+    if (++q->redirects > MAX_REDIRECTS) {
+        snprintf(msg, len, "more than %d redirects", MAX_REDIRECTS);
+        return -1;
+    }
+    struct timeval zero = {0, 0};
+    event_base_once(t->base, -1, EV_TIMEOUT, free_conn_later, q->conn, &zero);
+    q->conn = NULL;
+    q->sending = true;
+    int rv = send_get(t, q, loc, msg, len);
+    q->sending = false;
+    if (rv == 0 && q->sync_fail)
+        snprintf(msg, len, "redirect to %s: connection failed at once", loc);
+    return rv == 0 && !q->sync_fail ? 1 : -1;
+}
+
 static void on_done(struct evhttp_request *req, void *arg)
 {
     treq *q = arg;
@@ -182,8 +213,11 @@ static void on_done(struct evhttp_request *req, void *arg)
     }
     bt_announce_reply r;
     memset(&r, 0, sizeof(r));
-    char msg[BT_TRACKER_MAX_TEXT + 128];
-    if (read_reply(req, &r, msg, sizeof(msg)) != 0) {
+    char msg[BT_TRACKER_MAX_TEXT + MAX_URL];
+    int redirected = follow_redirect(t, q, req, msg, sizeof(msg));
+    if (redirected == 1)
+        return;
+    if (redirected < 0 || read_reply(req, &r, msg, sizeof(msg)) != 0) {
         live_tracker_fail(t, q, msg);
         return;
     }

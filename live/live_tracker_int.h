@@ -8,8 +8,9 @@
 #include <event2/event.h>
 
 #define MAX_URL 4096
-#define MAX_QUEUED 16  /* announces waiting behind the one in flight */
-#define UDP_ATTEMPTS 3 /* BEP 15 tries (15, 30, 60 s) before moving to the next tracker */
+#define MAX_QUEUED 16   /* announces waiting behind the one in flight */
+#define UDP_ATTEMPTS 3  /* BEP 15 tries (15, 30, 60 s) before moving to the next tracker */
+#define MAX_REDIRECTS 3 /* HTTP redirects followed per announce */
 
 typedef struct treq {
     live_tracker *t;
@@ -18,6 +19,7 @@ typedef struct treq {
     uint32_t url;   /* index of the tracker asked */
     bool sending;   /* inside evhttp_make_request */
     bool sync_fail; /* evhttp called back (a failure) before make_request returned */
+    int redirects;  /* HTTP redirects followed so far */
     /* UDP (BEP 15) */
     bt_announce_req areq;
     evutil_socket_t fd;

@@ -51,6 +51,15 @@ static void serve(struct evhttp_request *req, void *arg)
         s->held = req; /* never answered: the client must time out */
         return;
     }
+    const char *uri = evhttp_request_get_uri(req);
+    if (strncmp(uri, "/loop", 5) == 0 || strncmp(uri, "/moved", 6) == 0) {
+        char loc[256];
+        snprintf(loc, sizeof(loc), "http://127.0.0.1:%d/%s%s", s->port,
+                 uri[1] == 'l' ? "loop" : "announce", strchr(uri, '?'));
+        evhttp_add_header(evhttp_request_get_output_headers(req), "Location", loc);
+        evhttp_send_reply(req, uri[1] == 'l' ? 302 : 301, "moved", NULL);
+        return;
+    }
     struct evbuffer *out = evbuffer_new();
     evbuffer_add(out, s->body, s->body_len);
     evhttp_send_reply(req, s->code, "x", out);
@@ -120,6 +129,8 @@ static bt_announce_req req_of(bt_announce_event ev)
 }
 
 /* Runs announces |evs| (n of them) against a server answering |body| with |code|. */
+static const char *path = "announce"; /* the tracker URL's path in run() */
+
 static void run(got *g, srv *s, const char *body, size_t len, int code,
                 const bt_announce_event *evs, int n, int timeout_s)
 {
@@ -127,7 +138,7 @@ static void run(got *g, srv *s, const char *body, size_t len, int code,
     CU_ASSERT_FATAL(base != NULL);
     start_srv(s, base, body, len, code);
     char url[128];
-    snprintf(url, sizeof(url), "http://127.0.0.1:%d/announce", s->port);
+    snprintf(url, sizeof(url), "http://127.0.0.1:%d/%s", s->port, path);
     const char *urls[] = {url};
     tl_torrent t;
     make_meta(&t, urls, 1);
@@ -194,6 +205,15 @@ static void test_errors(void)
     CU_ASSERT(g.errors == 1 && strstr(g.error, "bad reply") != NULL);
     run(&g, &s, NULL, 0, 200, ev, 1, 1); /* silent: times out after 1 s */
     CU_ASSERT(g.errors == 1 && strstr(g.error, "no reply") != NULL);
+    path = "moved"; /* one 301 to /announce: followed */
+    run(&g, &s, B("d8:intervali77ee"), 200, ev, 1, 5);
+    CU_ASSERT(g.replies == 1 && g.interval == 77);
+    CU_ASSERT(s.nseen == 2 && strncmp(s.seen[1], "/announce?info_hash=", 20) == 0);
+    path = "loop"; /* 302 to itself forever: given up after 3 */
+    run(&g, &s, B("d8:intervali77ee"), 200, ev, 1, 5);
+    CU_ASSERT(g.errors == 1 && strstr(g.error, "more than 3 redirects") != NULL);
+    CU_ASSERT_EQUAL(s.nseen, 4);
+    path = "announce";
 }
 
 static void test_next_tracker_after_failure(void)
