@@ -150,6 +150,13 @@ static void test_late_bitfield(void)
             bt_wire_put_simple(&b, BT_MSG_HAVE_NONE);
             bt_wire_put_bitfield(&b, spare, 2);
             CU_ASSERT_EQUAL(feed(&f, &b), BT_CLOSE_PROTOCOL);
+            bt_buf_reset(&b);
+            bt_client_del(f.c);
+            setup_mode(&f, NULL, true); /* a late bitfield one byte short */
+            put_ext_hs(&b);
+            bt_wire_put_simple(&b, BT_MSG_HAVE_NONE);
+            bt_wire_put_bitfield(&b, some, 1);
+            CU_ASSERT_EQUAL(feed(&f, &b), BT_CLOSE_PROTOCOL);
         }
         bt_buf_reset(&b);
         bt_client_del(f.c);
