@@ -25,6 +25,10 @@ def main():
         'enable_natpmp': False, 'enable_incoming_utp': False, 'enable_outgoing_utp': False,
         'allow_multiple_connections_per_ip': True, 'dht_bootstrap_nodes': '',
         'out_enc_policy': 2, 'in_enc_policy': 2, 'allowed_enc_level': 1,
+        # Keep peers that became seeds while we had all their pieces in flight from another
+        # peer: by default libtorrent drops them as "uninteresting upload-only" and, when that
+        # other peer leaves, waits about a minute before it connects to anyone again.
+        'close_redundant_connections': False,
         'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.status_notification,
     })
     p = lt.add_torrent_params()
