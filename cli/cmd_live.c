@@ -26,6 +26,7 @@ static void live_usage(FILE *out)
             "  --max-up RATE       upload limit in bytes/s, e.g. 500KiB, 2MB/s (default: none)\n"
             "  --max-down RATE     download limit, same units (default: none)\n"
             "  --port N            listen port (default: first free of 6881-6889)\n"
+            "  --max-peers N       connections at most, 1..1000 (default 80)\n"
             "  --bind ADDR         numeric IPv4/IPv6 address to listen on and dial from\n"
             "  --peer ADDR:PORT    also dial this peer (1.2.3.4:6881 or [::1]:6881; repeatable,\n"
             "                      up to 64)\n"
@@ -70,6 +71,16 @@ static int add_peer(const char *val, bt_addr *peers, size_t *n)
     return 0;
 }
 
+static int parse_max_peers(const char *val, uint32_t *out)
+{
+    char *end;
+    long v = strtol(val, &end, 10);
+    if (*val == '\0' || *end != '\0' || v < 1 || v > 1000)
+        return bad_value("--max-peers", val, "expected a number 1..1000");
+    *out = (uint32_t)v;
+    return 0;
+}
+
 static int parse_port(const char *val, uint16_t *out)
 {
     char *end;
@@ -97,7 +108,7 @@ static int parse_args(int argc, char **argv, live_opts *o, const char **pos, int
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
                    strcmp(a, "--max-up") == 0 || strcmp(a, "--max-down") == 0 ||
                    strcmp(a, "--port") == 0 || strcmp(a, "--bind") == 0 ||
-                   strcmp(a, "--peer") == 0) {
+                   strcmp(a, "--peer") == 0 || strcmp(a, "--max-peers") == 0) {
             if (!has_val)
                 return bad_value(a, "", "missing value");
             const char *v = argv[++i];
@@ -109,6 +120,8 @@ static int parse_args(int argc, char **argv, live_opts *o, const char **pos, int
                 rv = parse_rate(a, v, &o->max_down_bps);
             else if (strcmp(a, "--port") == 0)
                 rv = parse_port(v, &o->port);
+            else if (strcmp(a, "--max-peers") == 0)
+                rv = parse_max_peers(v, &o->max_peers);
             else if (strcmp(a, "--peer") == 0)
                 rv = add_peer(v, peers, &o->npeers);
             else

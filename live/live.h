@@ -155,6 +155,7 @@ typedef struct live_opts {
     bool verbose;                      /* also report every closed connection and why */
     bool progress;                     /* a progress line on stderr (the CLI sets it on a TTY) */
     uint64_t max_up_bps, max_down_bps; /* 0 = unlimited */
+    uint32_t max_peers;                /* connections at most (0: the engine's 80) */
     uint16_t port;                     /* 0: 6881..6889, then any free port */
     const char *bind;                  /* numeric address to listen on and dial from, or NULL */
     const bt_addr *peers;              /* peers to dial besides the tracker's (--peer) */

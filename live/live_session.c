@@ -323,6 +323,11 @@ static int make_client(session *s, const uint8_t *have)
     cfg.listen_port = s->port;
     cfg.have = have;
     cfg.lenient = true; /* aria2 re-sends its bitfield mid-stream */
+    if (s->o->max_peers > 0) {
+        cfg.max_conns = s->o->max_peers;
+        if (cfg.max_initiated > cfg.max_conns)
+            cfg.max_initiated = cfg.max_conns;
+    }
     cfg.upload_limit = s->o->max_up_bps;
     cfg.upload_slots = s->o->max_up_bps ? 0 : cfg.upload_slots;
     uint64_t seed = live_seed();

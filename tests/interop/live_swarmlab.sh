@@ -132,6 +132,9 @@ out=$("$SWARMLAB" live download a.torrent -o x --max-up 12parsecs 2>&1) && rc=0 
     bad "bad rate: rc=$rc '$out'"
 out=$("$SWARMLAB" live download a.torrent -o x --port 70000 2>&1) && rc=0 || rc=$?
 [ "$rc" = 2 ] && echo "$out" | grep -q "70000" && ok "bad port: exit 2" || bad "bad port: $rc"
+out=$("$SWARMLAB" live download a.torrent -o x --max-peers 0 2>&1) && rc=0 || rc=$?
+[ "$rc" = 2 ] && echo "$out" | grep -q "max-peers 0" && ok "bad --max-peers: exit 2" ||
+    bad "bad --max-peers: rc=$rc '$out'"
 out=$("$SWARMLAB" live download a.torrent -o x --peer ::1:80 2>&1) && rc=0 || rc=$?
 [ "$rc" = 2 ] && echo "$out" | grep -q "::1:80" && ok "bad --peer: exit 2, named" ||
     bad "bad --peer: rc=$rc '$out'"
@@ -146,6 +149,26 @@ out=$("$SWARMLAB" live seed a.torrent empty --port "$(free_port)" 2>&1) && rc=0 
     bad "seed without data: rc=$rc '$out'"
 [ ! -e empty/payload ] && ok "seed created nothing" || bad "seed created files"
 "$SWARMLAB" live --help | grep -q "live download" && ok "--help" || bad "--help"
+# A torrent whose file names try to escape DIR (built by hand: no tool makes one).
+/usr/bin/python3 - "$announce" <<'PY'
+import hashlib, sys
+def b(x):
+    if isinstance(x, int): return b"i%de" % x
+    if isinstance(x, str): x = x.encode()
+    if isinstance(x, bytes): return b"%d:%s" % (len(x), x)
+    if isinstance(x, list): return b"l" + b"".join(b(i) for i in x) + b"e"
+    return b"d" + b"".join(b(k) + b(v) for k, v in sorted(x.items())) + b"e"
+data = b"x" * 1000
+info = {"name": "evil", "piece length": 16384, "pieces": hashlib.sha1(data + data).digest(),
+        "files": [{"length": 1000, "path": ["..", "escaped"]}, {"length": 1000, "path": ["ok"]}]}
+open("evil.torrent", "wb").write(b({"announce": sys.argv[1], "info": info}))
+PY
+mkdir -p jail
+out=$("$SWARMLAB" live download evil.torrent -o jail --port "$(free_port)" 2>&1) && rc=0 || rc=$?
+[ "$rc" = 1 ] && echo "$out" | grep -q "evil.torrent" && ok "../ in a file name: refused, exit 1" ||
+    bad "../ in a file name: rc=$rc '$out'"
+[ -z "$(ls -A jail)" ] && [ ! -e escaped ] && ok "nothing written inside or outside DIR" ||
+    bad "files were created: $(ls -R jail)"
 
 [ "$fails" = 0 ] && echo "live_swarmlab.sh: all passed" || echo "live_swarmlab.sh: $fails failed"
 [ "$fails" = 0 ]
