@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 extern int test_live_host_add_suite(void);
 
@@ -163,19 +164,24 @@ static void free_side(side *s)
 }
 
 /* Runs seed and leecher until the leecher completes (or bans, with stop_on_ban), at most
- * 60 s. */
-static void run_world(world *w)
+ * |limit_s| s (a time-out counts as a failure unless |expect_timeout|). */
+static void run_world_for(world *w, int limit_s, bool expect_timeout)
 {
     struct event *guard = evtimer_new(w->base, on_guard, w);
-    struct timeval limit = {60, 0};
+    struct timeval limit = {limit_s, 0};
     evtimer_add(guard, &limit);
     CU_ASSERT_EQUAL(live_host_start(w->seed.h), 0);
     CU_ASSERT_EQUAL(live_host_start(w->leech.h), 0);
     event_base_dispatch(w->base);
     event_free(guard);
-    CU_ASSERT(!w->timed_out);
+    CU_ASSERT(w->timed_out == expect_timeout);
     CU_ASSERT_EQUAL(live_host_error(w->seed.h, NULL), 0);
     CU_ASSERT_EQUAL(live_host_error(w->leech.h, NULL), 0);
+}
+
+static void run_world(world *w)
+{
+    run_world_for(w, 60, false);
 }
 
 static void end_world(world *w)
@@ -305,6 +311,31 @@ static void test_corrupt_seed_banned(void)
     tl_torrent_free(&t);
 }
 
+/* The seed's data shrinks under it (a short read): it closes the connection it cannot serve
+ * instead of sending anything wrong, and neither side fails. */
+static void test_seed_read_error(void)
+{
+    world w;
+    tl_torrent t;
+    start_world(&w, &t, 14);
+    make_side(&w, &w.seed, &t, false, 7007);
+    make_side(&w, &w.leech, &t, false, 7008);
+    char path[8192];
+    snprintf(path, sizeof(path), "%s/pack/one.bin", w.seed.dir);
+    CU_ASSERT_FATAL(truncate(path, 0) == 0);
+    snprintf(path, sizeof(path), "%s/pack/sub/z/three", w.seed.dir);
+    CU_ASSERT_FATAL(truncate(path, 0) == 0);
+    run_world_for(&w, 2, true);
+    CU_ASSERT_EQUAL(w.leech.complete, 0);
+    CU_ASSERT_EQUAL(w.leech.pieces_bad, 0); /* nothing wrong was sent */
+    CU_ASSERT_EQUAL(live_host_nconns(w.seed.h), 0);
+    bt_client_stats st;
+    bt_client_get_stats(w.seed.c, &st);
+    CU_ASSERT_EQUAL(st.uploaded, 0);
+    end_world(&w);
+    tl_torrent_free(&t);
+}
+
 int test_live_host_add_suite(void)
 {
     CU_pSuite s = CU_add_suite("live_host", NULL, NULL);
@@ -312,7 +343,8 @@ int test_live_host_add_suite(void)
         return 1;
     if (CU_add_test(s, "transfer", test_transfer) == NULL ||
         CU_add_test(s, "resume_fetches_only_missing", test_resume_fetches_only_missing) == NULL ||
-        CU_add_test(s, "corrupt_seed_banned", test_corrupt_seed_banned) == NULL)
+        CU_add_test(s, "corrupt_seed_banned", test_corrupt_seed_banned) == NULL ||
+        CU_add_test(s, "seed_read_error", test_seed_read_error) == NULL)
         return 1;
     return 0;
 }
