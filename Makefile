@@ -15,7 +15,8 @@ FUZZ_SECONDS ?= 20
 # Debian packages the build, the tests and the demo need (installed by `make deps`).
 DEB_PKGS  := build-essential pkg-config libssl-dev libcunit1-dev libgsl-dev libinih-dev \
              libjansson-dev mktorrent transmission-cli clang gnuplot-nox \
-             libevent-dev opentracker python3-libtorrent aria2 transmission-daemon
+             libevent-dev opentracker python3-libtorrent aria2 transmission-daemon rtorrent \
+             iproute2 curl
 
 SAN       ?= 0
 BUILD     ?= build/rel
