@@ -41,6 +41,7 @@ struct live_host {
     struct ev_token_bucket_cfg *bucket;
     int error;
     char msg[512];
+    bool draining; /* inside after(): nested calls leave the draining to it */
 };
 
 static void after(live_host *h);
@@ -404,9 +405,16 @@ static void on_timer(evutil_socket_t fd, short what, void *arg)
 /* Drains the actions, then re-arms the one timer at the engine's next deadline. */
 static void after(live_host *h)
 {
+    /* A hook that calls back into the host (a tracker error answered at once, a stop on
+     * completion) makes engine calls inside this loop: their actions are drained here, by
+     * the outermost call, which also re-arms the timer. */
+    if (h->draining)
+        return;
+    h->draining = true;
     bt_action a;
     while (h->error == 0 && bt_client_poll_action(h->c, &a) == 1)
         handle(h, &a);
+    h->draining = false;
     bt_time_us d = bt_client_next_deadline(h->c), now = live_now();
     if (d == BT_TIME_NEVER || h->error != 0) {
         evtimer_del(h->timer);

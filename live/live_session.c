@@ -59,6 +59,13 @@ static void on_grace(evutil_socket_t fd, short what, void *arg)
     event_base_loopexit(s->base, NULL);
 }
 
+static void finish_later(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    maybe_finish(arg);
+}
+
 static void begin_stop(session *s)
 {
     if (s->stopping)
@@ -71,7 +78,10 @@ static void begin_stop(session *s)
     s->grace = evtimer_new(s->base, on_grace, s);
     if (s->grace != NULL)
         evtimer_add(s->grace, &tv);
-    maybe_finish(s);
+    /* Checked once the host has drained the "stopped" announce into the tracker queue (this
+     * may run inside the drain, from the COMPLETE action). */
+    struct timeval zero = {0, 0};
+    event_base_once(s->base, -1, EV_TIMEOUT, finish_later, s, &zero);
 }
 
 /* ---- tracker ---- */
