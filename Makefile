@@ -14,9 +14,7 @@ FUZZ_SECONDS ?= 20
 
 # Debian packages the build, the tests and the demo need (installed by `make deps`).
 DEB_PKGS  := build-essential pkg-config libssl-dev libcunit1-dev libgsl-dev libinih-dev \
-             libjansson-dev mktorrent transmission-cli clang gnuplot-nox \
-             libevent-dev opentracker python3-libtorrent aria2 transmission-daemon rtorrent \
-             iproute2 curl
+             libjansson-dev mktorrent transmission-cli clang gnuplot-nox
 
 SAN       ?= 0
 BUILD     ?= build/rel
@@ -29,6 +27,10 @@ SIM_LIBS   := $(shell pkg-config --libs gsl inih jansson 2>/dev/null || echo -lg
 CRYPTO_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
 CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null || echo -lcunit)
 EVENT_LIBS := $(shell pkg-config --libs libevent 2>/dev/null || echo -levent)
+# live mode (libevent) and its interop tests (tests/interop/live_*.sh: a tracker, real clients,
+# curl for scrapes, ip for transmission's network namespace)
+DEB_PKGS   += libevent-dev opentracker python3-libtorrent aria2 transmission-daemon rtorrent \
+              iproute2 curl
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
 CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -DSWARMLAB_VERSION=\"$(VERSION)\" -Iengine -Isim -Icli -Ilive \
