@@ -70,7 +70,7 @@ UNIT_BIN   := $(BUILD)/unit_tests
 BENCH_BIN  := $(BUILD)/bench
 REPLAY_BINS := $(FUZZ_NAMES:%=$(BUILD)/fuzz_replay_%)
 
-.PHONY: all check demo bench bench-live fuzz install clean deps lint lint-objs unit replay interop simtest help
+.PHONY: all check demo bench fuzz install clean deps lint lint-objs unit replay interop simtest help
 .DEFAULT_GOAL := all
 
 all: $(SWARMLAB)
@@ -168,6 +168,7 @@ bench: $(BENCH_BIN) $(SWARMLAB)
 	@SWARMLAB=$(abspath $(SWARMLAB)) bash tests/bench/live_pair.sh
 
 # Only the live pair benchmark (swarmlab->swarmlab and libtorrent->libtorrent, 512 MiB).
+.PHONY: bench-live
 bench-live: $(SWARMLAB)
 	@SWARMLAB=$(abspath $(SWARMLAB)) bash tests/bench/live_pair.sh
 
