@@ -28,9 +28,14 @@ PKG_CFLAGS := $(shell pkg-config --cflags libcrypto cunit gsl inih jansson 2>/de
 SIM_LIBS   := $(shell pkg-config --libs gsl inih jansson 2>/dev/null || echo -lgsl -lgslcblas -linih -ljansson)
 CRYPTO_LIBS := $(shell pkg-config --libs libcrypto 2>/dev/null || echo -lcrypto)
 CUNIT_LIBS := $(shell pkg-config --libs cunit 2>/dev/null || echo -lcunit)
+EVENT_LIBS := $(shell pkg-config --libs libevent 2>/dev/null || echo -levent)
+# live mode (libevent) and its interop tests (tests/interop/live_*.sh: a tracker, real clients,
+# curl for scrapes, ip for transmission's network namespace)
+DEB_PKGS   += libevent-dev opentracker python3-libtorrent aria2 transmission-daemon rtorrent \
+              iproute2 curl
 
 WARN      := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes -Wvla
-CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -DSWARMLAB_VERSION=\"$(VERSION)\" -Iengine -Isim -Icli \
+CPPFLAGS  += -D_POSIX_C_SOURCE=200809L -DSWARMLAB_VERSION=\"$(VERSION)\" -Iengine -Isim -Icli -Ilive \
              -DSWARMLAB_PLOTS_DIR=\"$(PREFIX)/share/swarmlab/plots\"
 BASEFLAGS := -std=c11 $(WARN) -g $(PKG_CFLAGS)
 ifeq ($(SAN),1)
@@ -45,6 +50,7 @@ ALL_CFLAGS = $(BASEFLAGS) $(OPTFLAGS) $(CFLAGS)
 
 ENGINE_SRC := $(sort $(wildcard engine/*.c))
 SIM_SRC    := $(sort $(wildcard sim/*.c))
+LIVE_SRC   := $(sort $(wildcard live/*.c))
 CLI_SRC    := $(sort $(wildcard cli/*.c))
 UNIT_SRC   := $(sort $(wildcard tests/unit/*.c))
 BENCH_SRC  := $(sort $(wildcard tests/bench/*.c))
@@ -53,12 +59,14 @@ FUZZ_NAMES := $(patsubst tests/fuzz/fuzz_%.c,%,$(FUZZ_SRC))
 
 ENGINE_OBJ := $(ENGINE_SRC:%.c=$(BUILD)/%.o)
 SIM_OBJ    := $(SIM_SRC:%.c=$(BUILD)/%.o)
+LIVE_OBJ   := $(LIVE_SRC:%.c=$(BUILD)/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(BUILD)/%.o)
 UNIT_OBJ   := $(UNIT_SRC:%.c=$(BUILD)/%.o)
 BENCH_OBJ  := $(BENCH_SRC:%.c=$(BUILD)/%.o)
 
 LIBSWARM   := $(BUILD)/libswarm.a
 LIBSIM     := $(BUILD)/libsim.a
+LIBLIVE    := $(BUILD)/liblive.a
 SWARMLAB   := $(BUILD)/swarmlab
 UNIT_BIN   := $(BUILD)/unit_tests
 BENCH_BIN  := $(BUILD)/bench
@@ -86,8 +94,13 @@ $(LIBSIM): $(SIM_OBJ)
 	@mkdir -p $(dir $@)
 	rm -f $@ && $(AR) rcs $@ $^
 
-$(SWARMLAB): $(CLI_OBJ) $(LIBSIM) $(LIBSWARM)
-	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(LIBSIM) $(LIBSWARM) $(SIM_LIBS) $(CRYPTO_LIBS) -lm
+$(LIBLIVE): $(LIVE_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@ && $(AR) rcs $@ $^
+
+$(SWARMLAB): $(CLI_OBJ) $(LIBLIVE) $(LIBSIM) $(LIBSWARM)
+	$(CC) $(LDSAN) -o $@ $(CLI_OBJ) $(LIBLIVE) $(LIBSIM) $(LIBSWARM) $(SIM_LIBS) $(EVENT_LIBS) \
+	    $(CRYPTO_LIBS) -lm
 
 # The unit-test runner's suite table is generated from the test files, so a new
 # test_<module>.c with a test_<module>_add_suite() needs no edit to main.c.
@@ -98,8 +111,9 @@ $(BUILD)/tests/unit/suites.inc: $(filter-out tests/unit/main.c,$(UNIT_SRC))
 $(BUILD)/tests/unit/main.o: $(BUILD)/tests/unit/suites.inc
 $(BUILD)/tests/unit/main.o: CPPFLAGS += -I$(BUILD)/tests/unit
 
-$(UNIT_BIN): $(UNIT_OBJ) $(LIBSIM) $(LIBSWARM)
-	$(CC) $(LDSAN) -o $@ $(UNIT_OBJ) $(LIBSIM) $(LIBSWARM) $(CUNIT_LIBS) $(SIM_LIBS) $(CRYPTO_LIBS) -lm
+$(UNIT_BIN): $(UNIT_OBJ) $(LIBLIVE) $(LIBSIM) $(LIBSWARM)
+	$(CC) $(LDSAN) -o $@ $(UNIT_OBJ) $(LIBLIVE) $(LIBSIM) $(LIBSWARM) $(CUNIT_LIBS) $(SIM_LIBS) \
+	    $(EVENT_LIBS) $(CRYPTO_LIBS) -lm
 
 $(BUILD)/tests/bench/benches.inc: $(filter-out tests/bench/main.c,$(BENCH_SRC))
 	@mkdir -p $(dir $@)
@@ -166,6 +180,12 @@ bench: $(BENCH_BIN) $(SWARMLAB)
 	@cat results/bench-10000/run.json
 	@echo "== sweep100 (tests/bench/sweep100.sh: 10x10 points of scenarios/tiny.ini)"
 	@SWARMLAB=$(abspath $(SWARMLAB)) bash tests/bench/sweep100.sh results/bench-sweep100
+	@SWARMLAB=$(abspath $(SWARMLAB)) bash tests/bench/live_pair.sh
+
+# Only the live pair benchmark (swarmlab->swarmlab and libtorrent->libtorrent, 512 MiB).
+.PHONY: bench-live
+bench-live: $(SWARMLAB)
+	@SWARMLAB=$(abspath $(SWARMLAB)) bash tests/bench/live_pair.sh
 
 # libFuzzer: each target runs FUZZ_SECONDS with its seed corpus (new inputs go to build/fuzz-corpus).
 # The engine and simulator are compiled once with clang's instrumentation into an archive.

@@ -17,6 +17,7 @@ int cmd_demo(int argc, char **argv);
 int cmd_sim(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
+int cmd_live(int argc, char **argv);
 
 /* mkdir -p; 0 or -1 with errno set. */
 int cli_make_dirs(const char *dir);

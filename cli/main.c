@@ -20,6 +20,7 @@ static const command commands[] = {
     {"sim", cmd_sim, "run a scenario on the discrete-event simulator"},
     {"sweep", cmd_sweep, "run a scenario over a grid of parameter values (with replications)"},
     {"plot", cmd_plot, "draw a results directory's figures with gnuplot"},
+    {"live", cmd_live, "download or seed a torrent with real peers (libevent, HTTP tracker)"},
     {"demo", cmd_demo, "run an in-process swarm of engine peers over in-memory pipes"},
 };
 

@@ -94,9 +94,10 @@ static int make_picker(bt_client *c)
     rv = bt_picker_new(&c->picker, &pc, &c->rng, c->mem);
     if (rv != 0)
         return rv;
-    if (c->cfg.seed)
-        for (uint32_t i = 0; i < c->cfg.npieces; i++)
+    for (uint32_t i = 0; i < c->cfg.npieces; i++)
+        if (c->cfg.seed || (c->cfg.have != NULL && (c->cfg.have[i >> 3] >> (7 - (i & 7))) & 1))
             bt_picker_set_have(c->picker, i);
+    c->cfg.have = NULL; /* borrowed for bt_client_new only */
     return 0;
 }
 

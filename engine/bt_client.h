@@ -22,6 +22,10 @@ typedef struct bt_config {
     uint16_t listen_port;      /* sent in the BEP 10 handshake and announces */
     const char *client_name;   /* BEP 10 "v"; copied */
     bool seed;                 /* start with every piece (the host's storage holds them) */
+    const uint8_t *have;       /* or NULL: the pieces the host's storage already holds (a
+                                  resumed download), as a BEP 3 bitfield of ceil(npieces / 8)
+                                  bytes, high bit first; read by bt_client_new only. Spare
+                                  bits past npieces are ignored. Combined with |seed| by OR */
     bool virtual_payload;      /* sim mode: payload bytes are counted, not carried */
     /* Policies. */
     const bt_choker_ops *choker; /* NULL: bt_choker_reference */
@@ -41,6 +45,10 @@ typedef struct bt_config {
     uint32_t max_requests_in;    /* requests a peer may queue on us; our "reqq" (250) */
     uint32_t max_requests_out;   /* cap on our pipeline to one peer (128) */
     uint32_t ban_strikes;        /* hash failures a peer may cause before a ban (1 if sole) */
+    bool lenient;                /* accept what real clients send though BEP 3 forbids it: a
+                                    bitfield after other messages (aria2 sends one mid-stream)
+                                    is merged as "have"s, unless it drops a piece the peer
+                                    announced (false; live mode sets it) */
     /* Timers. */
     bt_time_us tick;             /* housekeeping period (1 s) */
     bt_time_us rechoke_interval; /* 10 s */

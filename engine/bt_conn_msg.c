@@ -73,6 +73,26 @@ static int on_bitfield(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_
     return after_have_change(c, cn, now);
 }
 
+/* Lenient mode: a bitfield after other messages adds its pieces as "have"s (a peer never
+ * loses pieces, so one that drops an announced piece is a violation). */
+static int on_late_bitfield(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_us now)
+{
+    uint32_t n = c->cfg.npieces, spare = (8 - n % 8) % 8;
+    if (m->data_len != (n + 7) / 8 || (m->data[m->data_len - 1] & ((1u << spare) - 1)) != 0)
+        return violation(c, cn, "bitfield: wrong length or spare bits set", now);
+    for (uint32_t i = 0; i < n; i++)
+        if (bt_bitfield_get(&cn->have, i) && !((m->data[i >> 3] >> (7 - (i & 7))) & 1))
+            return violation(c, cn, "late bitfield: drops a piece the peer announced", now);
+    for (uint32_t i = 0; i < n && cn->state != BT_CS_DEAD; i++) {
+        if (!((m->data[i >> 3] >> (7 - (i & 7))) & 1) || bt_bitfield_get(&cn->have, i))
+            continue;
+        int rv = on_have(c, cn, i, now);
+        if (rv != 0)
+            return rv;
+    }
+    return 0;
+}
+
 static int on_have_all(bt_client *c, bt_conn *cn, bt_time_us now)
 {
     bt_bitfield_set_all(&cn->have);
@@ -278,15 +298,20 @@ static int on_interest(bt_client *c, bt_conn *cn, bool interested)
     return 0;
 }
 
-/* BEP 3: bitfield only first; BEP 6: have-all/have-none only first and only with Fast. */
+/* BEP 3: bitfield only first; BEP 6: have-all/have-none only first and only with Fast.
+ * BEP 10 extended messages (libtorrent sends its extension handshake before have-all) and
+ * BEP 5 port messages do not count as the first message. Returns 1 (go on), 0 (closed) or 2
+ * (a late bitfield the lenient mode accepts). */
 static int first_msg_rules(bt_client *c, bt_conn *cn, uint8_t id, bt_time_us now)
 {
     bool is_first_kind = id == BT_MSG_BITFIELD || id == BT_MSG_HAVE_ALL || id == BT_MSG_HAVE_NONE;
-    if (id == BT_MSG_KEEPALIVE)
+    if (id == BT_MSG_KEEPALIVE || id == BT_MSG_EXTENDED || id == BT_MSG_PORT)
         return 1;
     bool first = !cn->got_first_msg;
     cn->got_first_msg = true;
     if (is_first_kind && !first) {
+        if (id == BT_MSG_BITFIELD && c->cfg.lenient)
+            return 2; /* merged as haves: on_late_bitfield */
         violation(c, cn, "bitfield/have-all/have-none after the first message", now);
         return 0;
     }
@@ -301,9 +326,11 @@ static int first_msg_rules(bt_client *c, bt_conn *cn, uint8_t id, bt_time_us now
 
 int bt_conn_handle_msg(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_us now)
 {
-    if (m->id != BT_MSG_PIECE || m->frag_off == 0)
-        if (!first_msg_rules(c, cn, m->id, now))
-            return 0;
+    if (m->id != BT_MSG_PIECE || m->frag_off == 0) {
+        int first = first_msg_rules(c, cn, m->id, now);
+        if (first != 1)
+            return first == 2 ? on_late_bitfield(c, cn, m, now) : 0;
+    }
     switch (m->id) {
     case BT_MSG_CHOKE: return on_choke(c, cn, true);
     case BT_MSG_UNCHOKE: return on_choke(c, cn, false);

@@ -48,6 +48,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     cfg.seed = mode & 1;
     cfg.fast_ext = (mode & 2) != 0;
     cfg.virtual_payload = (mode & 4) != 0;
+    cfg.lenient = (mode & 16) != 0; /* live mode: late bitfields merged as haves */
     bt_client *c = NULL;
     if (bt_client_new(&c, &cfg, mode, NULL) != 0)
         return 0;

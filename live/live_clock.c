@@ -1,0 +1,113 @@
+/* live_clock.c: the only clock and randomness of live mode (CLOCK_MONOTONIC for |now|,
+ * getrandom() for seeds), and socket address conversions. Never used by engine/ or sim/. */
+#define _GNU_SOURCE
+#include "live.h"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/random.h>
+#include <sys/socket.h>
+#include <time.h>
+
+bt_time_us live_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (bt_time_us)ts.tv_sec * BT_US_PER_S + (bt_time_us)ts.tv_nsec / 1000u;
+}
+
+uint64_t live_seed(void)
+{
+    uint64_t v = 0;
+    if (getrandom(&v, sizeof(v), 0) != (ssize_t)sizeof(v)) {
+        struct timespec ts;
+        clock_gettime(CLOCK_REALTIME, &ts);
+        v = (uint64_t)ts.tv_sec * 1000000007u ^ (uint64_t)ts.tv_nsec;
+    }
+    return v;
+}
+
+int live_addr_from_sockaddr(bt_addr *out, const struct sockaddr *sa)
+{
+    static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    memset(out, 0, sizeof(*out));
+    if (sa->sa_family == AF_INET) {
+        const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+        out->family = 4;
+        memcpy(out->ip, &in->sin_addr, 4);
+        out->port = ntohs(in->sin_port);
+        return 0;
+    }
+    if (sa->sa_family != AF_INET6)
+        return -1;
+    const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+    out->port = ntohs(in6->sin6_port);
+    if (memcmp(in6->sin6_addr.s6_addr, mapped, 12) == 0) {
+        out->family = 4;
+        memcpy(out->ip, in6->sin6_addr.s6_addr + 12, 4);
+    } else {
+        out->family = 6;
+        memcpy(out->ip, in6->sin6_addr.s6_addr, 16);
+    }
+    return 0;
+}
+
+int live_addr_to_sockaddr(const bt_addr *a, void *ss)
+{
+    memset(ss, 0, sizeof(struct sockaddr_storage));
+    if (a->family == 4) {
+        struct sockaddr_in *in = ss;
+        in->sin_family = AF_INET;
+        memcpy(&in->sin_addr, a->ip, 4);
+        in->sin_port = htons(a->port);
+        return (int)sizeof(*in);
+    }
+    struct sockaddr_in6 *in6 = ss;
+    in6->sin6_family = AF_INET6;
+    memcpy(in6->sin6_addr.s6_addr, a->ip, 16);
+    in6->sin6_port = htons(a->port);
+    return (int)sizeof(*in6);
+}
+
+int live_addr_parse(bt_addr *out, const char *text)
+{
+    memset(out, 0, sizeof(*out));
+    if (inet_pton(AF_INET, text, out->ip) == 1) {
+        out->family = 4;
+        return 0;
+    }
+    if (inet_pton(AF_INET6, text, out->ip) == 1) {
+        out->family = 6;
+        return 0;
+    }
+    return -1;
+}
+
+int live_addr_parse_port(bt_addr *out, const char *text)
+{
+    char host[64];
+    const char *colon;
+    if (text[0] == '[') { /* [v6]:port */
+        const char *end = strchr(text, ']');
+        if (end == NULL || end[1] != ':' || (size_t)(end - text - 1) >= sizeof(host))
+            return -1;
+        memcpy(host, text + 1, (size_t)(end - text - 1));
+        host[end - text - 1] = '\0';
+        colon = end + 1;
+    } else { /* v4:port */
+        colon = strrchr(text, ':');
+        if (colon == NULL || (size_t)(colon - text) >= sizeof(host) || strchr(text, ':') != colon)
+            return -1;
+        memcpy(host, text, (size_t)(colon - text));
+        host[colon - text] = '\0';
+    }
+    char *end;
+    long port = strtol(colon + 1, &end, 10);
+    if (colon[1] < '0' || colon[1] > '9' || *end != '\0' || port < 1 || port > 65535 ||
+        live_addr_parse(out, host) != 0 || (text[0] == '[') != (out->family == 6))
+        return -1;
+    out->port = (uint16_t)port;
+    return 0;
+}

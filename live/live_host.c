@@ -1,0 +1,541 @@
+/* live_host.c: the glue between one bt_client and libevent. Read callbacks feed the engine
+ * (evbuffer_peek -> bt_conn_recv -> evbuffer_drain), output is pulled from the engine into
+ * the bufferevent (bt_conn_pull_send -> bufferevent_write -> bt_conn_sent), and after every
+ * engine call the actions are drained and the single evtimer re-armed at the next deadline. */
+#include "live.h"
+
+#include <errno.h>
+#include <event2/buffer.h>
+#include <event2/bufferevent.h>
+#include <event2/event.h>
+#include <event2/util.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#define OUT_HIGH (512u << 10) /* bytes queued in a bufferevent before we stop pulling */
+#define OUT_LOW (128u << 10)  /* the write callback pulls again below this */
+#define PEEK_VECS 16
+#define IO_CHUNK (256u << 10) /* most bytes one read or write syscall moves */
+
+typedef struct live_conn {
+    live_host *h;
+    bt_conn_id id;
+    struct bufferevent *bev; /* NULL while a hooked connect is pending */
+    bool connecting;         /* outgoing, not yet connected */
+} live_conn;
+
+struct live_host {
+    struct event_base *base;
+    bt_client *c;
+    live_storage *st;
+    live_host_ops ops;
+    bt_addr bind;
+    bool has_bind;
+    struct event *timer;
+    live_conn **conns;
+    uint32_t nconns, conns_cap;
+    struct bufferevent_rate_limit_group *group;
+    struct ev_token_bucket_cfg *bucket;
+    int error;
+    char msg[512];
+    bool draining; /* inside after(): nested calls leave the draining to it */
+};
+
+static void after(live_host *h);
+
+static void fail(live_host *h, int err, const char *msg)
+{
+    if (h->error != 0)
+        return;
+    h->error = err;
+    snprintf(h->msg, sizeof(h->msg), "%s", msg);
+    event_base_loopbreak(h->base);
+}
+
+static void check(live_host *h, int rv)
+{
+    if (rv <= BT_ERR_FATAL) {
+        char m[128];
+        snprintf(m, sizeof(m), "engine: %s", bt_strerror(rv));
+        fail(h, rv, m);
+    }
+}
+
+/* ---- the connection table (small: a linear scan) ---- */
+
+static live_conn *find_conn(live_host *h, bt_conn_id id, uint32_t *idx)
+{
+    for (uint32_t i = 0; i < h->nconns; i++)
+        if (h->conns[i]->id == id) {
+            if (idx != NULL)
+                *idx = i;
+            return h->conns[i];
+        }
+    return NULL;
+}
+
+static live_conn *add_conn(live_host *h, bt_conn_id id)
+{
+    if (h->nconns == h->conns_cap) {
+        uint32_t ncap = h->conns_cap ? h->conns_cap * 2 : 32;
+        live_conn **n = realloc(h->conns, ncap * sizeof(*n));
+        if (n == NULL)
+            return NULL;
+        h->conns = n;
+        h->conns_cap = ncap;
+    }
+    live_conn *lc = calloc(1, sizeof(*lc));
+    if (lc == NULL)
+        return NULL;
+    lc->h = h;
+    lc->id = id;
+    h->conns[h->nconns++] = lc;
+    return lc;
+}
+
+/* Frees the transport and forgets the connection (the engine is told by the caller). */
+static void drop_conn(live_host *h, bt_conn_id id)
+{
+    uint32_t idx;
+    live_conn *lc = find_conn(h, id, &idx);
+    if (lc == NULL)
+        return;
+    if (lc->bev != NULL)
+        bufferevent_free(lc->bev);
+    h->conns[idx] = h->conns[--h->nconns];
+    free(lc);
+}
+
+/* ---- output: engine -> bufferevent ---- */
+
+/* Appends |len| bytes of stored payload at (piece, begin) to |out|. 0 or -1. */
+static int add_payload(live_host *h, struct evbuffer *out, const bt_seg *s, size_t len)
+{
+    struct evbuffer_iovec v;
+    if (evbuffer_reserve_space(out, (ev_ssize_t)len, &v, 1) == 1 && v.iov_len >= len) {
+        if (live_storage_read(h->st, s->piece, s->begin, v.iov_base, (uint32_t)len) != 0)
+            return -1;
+        v.iov_len = len;
+        return evbuffer_commit_space(out, &v, 1);
+    }
+    return -1;
+}
+
+/* Pulls the connection's output into its bufferevent until OUT_HIGH bytes are queued.
+ * Returns -1 when stored payload could not be read (the caller closes the connection). */
+static int flush_conn(live_host *h, live_conn *lc)
+{
+    if (lc->bev == NULL || lc->connecting)
+        return 0;
+    struct evbuffer *out = bufferevent_get_output(lc->bev);
+    for (;;) {
+        size_t queued = evbuffer_get_length(out);
+        if (queued >= OUT_HIGH)
+            return 0;
+        const bt_seg *segs;
+        bt_time_us now = live_now();
+        bt_ssize n = bt_conn_pull_send(h->c, lc->id, &segs, now);
+        if (n <= 0) {
+            check(h, (int)n);
+            return 0;
+        }
+        size_t room = OUT_HIGH - queued, moved = 0;
+        for (bt_ssize k = 0; k < n && moved < room; k++) {
+            size_t take = segs[k].len < room - moved ? segs[k].len : room - moved;
+            if (segs[k].is_virtual) {
+                if (add_payload(h, out, &segs[k], take) != 0)
+                    return -1;
+            } else if (bufferevent_write(lc->bev, segs[k].data, take) != 0) {
+                return -1;
+            }
+            moved += take;
+        }
+        bt_conn_sent(h->c, lc->id, moved, now);
+        if (moved == 0)
+            return 0;
+    }
+}
+
+/* Flushes, and on a storage read error closes the connection and tells the engine. */
+static void flush_or_close(live_host *h, live_conn *lc)
+{
+    if (flush_conn(h, lc) == 0)
+        return;
+    bt_conn_id id = lc->id;
+    fprintf(stderr, "swarmlab: reading stored payload failed: %s\n", strerror(errno));
+    drop_conn(h, id);
+    bt_conn_closed(h->c, id, live_now());
+}
+
+/* ---- bufferevent callbacks ---- */
+
+static void on_read(struct bufferevent *bev, void *arg)
+{
+    live_conn *lc = arg;
+    live_host *h = lc->h;
+    struct evbuffer *in = bufferevent_get_input(bev);
+    bool gone = false;
+    while (!gone && evbuffer_get_length(in) > 0) {
+        struct evbuffer_iovec v[PEEK_VECS];
+        int nv = evbuffer_peek(in, -1, NULL, v, PEEK_VECS);
+        size_t consumed = 0;
+        bt_time_us now = live_now();
+        for (int i = 0; i < nv && i < PEEK_VECS && !gone; i++) {
+            bt_ssize r = bt_conn_recv(h->c, lc->id, v[i].iov_base, v[i].iov_len, now);
+            if (r < 0) {
+                check(h, (int)r);
+                gone = true; /* unknown id (closed) or fatal */
+            } else if ((size_t)r < v[i].iov_len) {
+                gone = true; /* the engine closed it: the rest is ignored */
+            }
+            consumed += v[i].iov_len;
+        }
+        evbuffer_drain(in, consumed);
+    }
+    if (!gone)
+        flush_or_close(h, lc);
+    after(h); /* may free |lc| (a CLOSE action) */
+}
+
+static void on_write(struct bufferevent *bev, void *arg)
+{
+    (void)bev;
+    live_conn *lc = arg;
+    live_host *h = lc->h;
+    flush_or_close(h, lc);
+    after(h);
+}
+
+static void on_event(struct bufferevent *bev, short what, void *arg)
+{
+    (void)bev;
+    live_conn *lc = arg;
+    live_host *h = lc->h;
+    bt_conn_id id = lc->id;
+    if ((what & BEV_EVENT_CONNECTED) && lc->connecting) {
+        lc->connecting = false;
+        check(h, bt_conn_connected(h->c, id, live_now()));
+        flush_or_close(h, lc);
+    } else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+        drop_conn(h, id);
+        bt_conn_closed(h->c, id, live_now());
+    }
+    after(h);
+}
+
+static void setup_bev(live_host *h, live_conn *lc, struct bufferevent *bev)
+{
+    lc->bev = bev;
+    bufferevent_setcb(bev, on_read, on_write, on_event, lc);
+    bufferevent_setwatermark(bev, EV_WRITE, OUT_LOW, 0);
+    bufferevent_set_max_single_read(bev, IO_CHUNK); /* libevent's default is 16 KiB */
+    bufferevent_set_max_single_write(bev, IO_CHUNK);
+    if (h->group != NULL)
+        bufferevent_add_to_rate_limit_group(bev, h->group);
+    bufferevent_enable(bev, EV_READ | EV_WRITE);
+}
+
+int live_host_attach(live_host *h, struct bufferevent *bev, bt_conn_id id)
+{
+    live_conn *lc = find_conn(h, id, NULL);
+    if (lc == NULL && (lc = add_conn(h, id)) == NULL)
+        return -1;
+    if (lc->bev != NULL && lc->bev != bev)
+        bufferevent_free(lc->bev);
+    setup_bev(h, lc, bev);
+    return 0;
+}
+
+int live_host_accept(live_host *h, struct bufferevent *bev, const bt_addr *from)
+{
+    bt_conn_id id;
+    int rv = bt_client_accept(h->c, from, &id, live_now());
+    if (rv != 0) {
+        check(h, rv);
+        bufferevent_free(bev);
+        after(h);
+        return -1;
+    }
+    if (live_host_attach(h, bev, id) != 0) {
+        bufferevent_free(bev);
+        bt_conn_closed(h->c, id, live_now());
+        after(h);
+        return -1;
+    }
+    after(h);
+    return 0;
+}
+
+void live_host_connected(live_host *h, bt_conn_id id)
+{
+    live_conn *lc = find_conn(h, id, NULL);
+    if (lc == NULL || lc->bev == NULL) {
+        live_host_connect_failed(h, id);
+        return;
+    }
+    lc->connecting = false;
+    check(h, bt_conn_connected(h->c, id, live_now()));
+    flush_or_close(h, lc);
+    after(h);
+}
+
+static void connect_failed(live_host *h, bt_conn_id id);
+
+void live_host_connect_failed(live_host *h, bt_conn_id id)
+{
+    connect_failed(h, id);
+    after(h);
+}
+
+/* ---- actions ---- */
+
+/* A connection that never got a transport: forget it and tell the engine (no drain: the
+ * caller is inside one). */
+static void connect_failed(live_host *h, bt_conn_id id)
+{
+    drop_conn(h, id);
+    bt_conn_closed(h->c, id, live_now());
+}
+
+/* A non-blocking TCP socket to |addr|, bound to the bind address when it has the same family.
+ * Returns the descriptor or -1. */
+static evutil_socket_t open_socket(live_host *h, const bt_addr *addr)
+{
+    struct sockaddr_storage bs;
+    evutil_socket_t fd = socket(addr->family == 4 ? AF_INET : AF_INET6, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    if (h->has_bind && h->bind.family == addr->family) {
+        int blen = live_addr_to_sockaddr(&h->bind, &bs);
+        if (bind(fd, (struct sockaddr *)&bs, (socklen_t)blen) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
+    if (evutil_make_socket_nonblocking(fd) != 0 || evutil_make_socket_closeonexec(fd) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Default CONNECT: bufferevent_socket_connect on a fresh socket. */
+static void do_connect(live_host *h, bt_conn_id id, const bt_addr *addr)
+{
+    struct sockaddr_storage ss;
+    int slen = live_addr_to_sockaddr(addr, &ss);
+    live_conn *lc = add_conn(h, id);
+    evutil_socket_t fd = lc != NULL ? open_socket(h, addr) : -1;
+    struct bufferevent *bev = NULL;
+    if (fd >= 0) {
+        bev = bufferevent_socket_new(h->base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+        if (bev == NULL)
+            close(fd);
+    }
+    if (bev == NULL) {
+        connect_failed(h, id);
+        return;
+    }
+    lc->connecting = true;
+    setup_bev(h, lc, bev);
+    if (bufferevent_socket_connect(bev, (struct sockaddr *)&ss, slen) != 0)
+        connect_failed(h, id);
+}
+
+static void do_verify(live_host *h, const bt_action *a)
+{
+    uint8_t d[20];
+    char err[512];
+    if (live_storage_verify(h->st, a->piece, d, err, sizeof(err)) != 0) {
+        fail(h, -1, err);
+        return;
+    }
+    check(h, bt_client_verify_result(h->c, a->piece, d, live_now()));
+}
+
+static void handle(live_host *h, const bt_action *a)
+{
+    switch (a->type) {
+    case BT_ACT_CONNECT:
+        if (h->ops.connect != NULL)
+            h->ops.connect(h, a->conn, &a->addr, h->ops.user);
+        else
+            do_connect(h, a->conn, &a->addr);
+        return;
+    case BT_ACT_CLOSE:
+        drop_conn(h, a->conn);
+        break;
+    case BT_ACT_SEND: {
+        live_conn *lc = find_conn(h, a->conn, NULL);
+        if (lc != NULL)
+            flush_or_close(h, lc);
+        return;
+    }
+    case BT_ACT_ANNOUNCE:
+        if (h->ops.announce != NULL)
+            h->ops.announce(h, &a->announce, h->ops.user);
+        return;
+    case BT_ACT_STORAGE_WRITE:
+        if (a->data != NULL &&
+            live_storage_block(h->st, a->piece, a->begin, a->data, a->length) != 0)
+            fail(h, BT_ERR_NOMEM, "storage: out of memory for a received block");
+        return;
+    case BT_ACT_STORAGE_VERIFY:
+        do_verify(h, a);
+        return;
+    default:
+        break;
+    }
+    if (h->ops.event != NULL)
+        h->ops.event(h, a, h->ops.user);
+}
+
+static void on_timer(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    live_host *h = arg;
+    check(h, bt_client_on_timer(h->c, live_now()));
+    after(h);
+}
+
+/* Drains the actions, then re-arms the one timer at the engine's next deadline. */
+static void after(live_host *h)
+{
+    /* A hook that calls back into the host (a tracker error answered at once, a stop on
+     * completion) makes engine calls inside this loop: their actions are drained here, by
+     * the outermost call, which also re-arms the timer. */
+    if (h->draining)
+        return;
+    h->draining = true;
+    bt_action a;
+    while (h->error == 0 && bt_client_poll_action(h->c, &a) == 1)
+        handle(h, &a);
+    h->draining = false;
+    bt_time_us d = bt_client_next_deadline(h->c), now = live_now();
+    if (d == BT_TIME_NEVER || h->error != 0) {
+        evtimer_del(h->timer);
+        return;
+    }
+    bt_time_us wait = d > now ? d - now : 0;
+    struct timeval tv = {(time_t)(wait / BT_US_PER_S), (suseconds_t)(wait % BT_US_PER_S)};
+    evtimer_add(h->timer, &tv);
+}
+
+/* ---- life cycle ---- */
+
+int live_host_new(live_host **out, struct event_base *base, bt_client *c, live_storage *st,
+                  const live_host_ops *ops, const bt_addr *bind)
+{
+    live_host *h = calloc(1, sizeof(*h));
+    *out = NULL;
+    if (h == NULL)
+        return -1;
+    h->base = base;
+    h->c = c;
+    h->st = st;
+    if (ops != NULL)
+        h->ops = *ops;
+    if (bind != NULL) {
+        h->bind = *bind;
+        h->bind.port = 0;
+        h->has_bind = true;
+    }
+    h->timer = evtimer_new(base, on_timer, h);
+    if (h->timer == NULL) {
+        free(h);
+        return -1;
+    }
+    *out = h;
+    return 0;
+}
+
+void live_host_del(live_host *h)
+{
+    if (h == NULL)
+        return;
+    for (uint32_t i = 0; i < h->nconns; i++) {
+        if (h->conns[i]->bev != NULL)
+            bufferevent_free(h->conns[i]->bev);
+        free(h->conns[i]);
+    }
+    free(h->conns);
+    if (h->group != NULL)
+        bufferevent_rate_limit_group_free(h->group);
+    if (h->bucket != NULL)
+        ev_token_bucket_cfg_free(h->bucket);
+    event_free(h->timer);
+    free(h);
+}
+
+void live_host_announce_reply(live_host *h, const bt_announce_reply *r)
+{
+    check(h, bt_client_on_announce(h->c, r, live_now()));
+    after(h);
+}
+
+void live_host_announce_error(live_host *h)
+{
+    check(h, bt_client_on_announce_error(h->c, live_now()));
+    after(h);
+}
+
+void live_host_add_peers(live_host *h, const bt_addr *peers, size_t n)
+{
+    check(h, bt_client_add_peers(h->c, peers, n, live_now()));
+    after(h);
+}
+
+int live_host_start(live_host *h)
+{
+    int rv = bt_client_start(h->c, live_now());
+    check(h, rv);
+    after(h);
+    return rv;
+}
+
+int live_host_stop(live_host *h)
+{
+    int rv = bt_client_stop(h->c, live_now());
+    check(h, rv);
+    after(h);
+    return rv;
+}
+
+int live_host_error(const live_host *h, const char **msg)
+{
+    if (msg != NULL)
+        *msg = h->msg;
+    return h->error;
+}
+
+uint32_t live_host_nconns(const live_host *h)
+{
+    return h->nconns;
+}
+
+int live_host_set_rate_limit(live_host *h, uint64_t up_bps, uint64_t down_bps)
+{
+    if (up_bps == 0 && down_bps == 0)
+        return 0;
+    size_t rmax = EV_RATE_LIMIT_MAX;
+    size_t rd = down_bps && down_bps < rmax ? (size_t)down_bps : rmax;
+    size_t wr = up_bps && up_bps < rmax ? (size_t)up_bps : rmax;
+    /* Per-tick rates on a 100 ms tick; bursts of one second. */
+    size_t rtick = rd == rmax ? rmax : (rd / 10 ? rd / 10 : 1);
+    size_t wtick = wr == rmax ? rmax : (wr / 10 ? wr / 10 : 1);
+    struct timeval tick = {0, 100000};
+    h->bucket = ev_token_bucket_cfg_new(rtick, rd, wtick, wr, &tick);
+    if (h->bucket == NULL)
+        return -1;
+    h->group = bufferevent_rate_limit_group_new(h->base, h->bucket);
+    if (h->group == NULL)
+        return -1;
+    for (uint32_t i = 0; i < h->nconns; i++)
+        if (h->conns[i]->bev != NULL)
+            bufferevent_add_to_rate_limit_group(h->conns[i]->bev, h->group);
+    return 0;
+}

@@ -1,0 +1,118 @@
+#!/usr/bin/env bash
+# tests/interop/live_lib.bash: shared helpers for the live interop tests (sourced, not run):
+# a temporary directory, processes started in the background and stopped by PID at exit,
+# free ports, a whitelisted opentracker on 127.0.0.1, and waits with time limits.
+
+: "${SWARMLAB:?set SWARMLAB to the swarmlab binary}"
+LIVE_PIDS=()
+NS=()                  # command prefix running inside a network namespace (live_netns)
+tracker_ip=127.0.0.1
+live_ns=
+fails=0
+
+ok() { echo "  ok   $*"; }
+bad() { echo "  FAIL $*"; fails=$((fails + 1)); }
+
+# live_init NAME: creates $tmp and arranges the clean-up of everything started.
+live_init() {
+    tmp=$(mktemp -d "${TMPDIR:-/tmp}/swarmlab-$1.XXXXXX")
+    chmod 755 "$tmp"
+    trap live_cleanup EXIT
+    trap 'exit 130' INT TERM
+}
+
+live_cleanup() {
+    local pid
+    for pid in "${LIVE_PIDS[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
+    for pid in "${LIVE_PIDS[@]}"; do
+        for _ in 1 2 3 4 5 6 7 8 9 10; do kill -0 "$pid" 2>/dev/null || break; sleep 0.2; done
+        kill -KILL "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+    done
+    LIVE_PIDS=()
+    if [ -n "$live_ns" ]; then ip netns del "$live_ns" 2>/dev/null || true; fi
+    if [ -n "${LIVE_KEEP:-}" ]; then echo "kept $tmp"; elif [ -n "${tmp:-}" ]; then rm -rf "$tmp"; fi
+}
+
+# live_netns IP...: a private network namespace whose lo also carries the 10.x addresses
+# IP... (transmission 3.00 never dials 127.x peers); sets NS and tracker_ip (the first IP).
+live_netns() {
+    live_ns="swl-$$"
+    ip netns add "$live_ns"
+    NS=(ip netns exec "$live_ns")
+    "${NS[@]}" ip link set lo up
+    local a
+    for a in "$@"; do "${NS[@]}" ip addr add "$a/8" dev lo; done
+    tracker_ip=$1
+}
+
+# spawn LOG CMD...: runs CMD in the background with output to LOG; sets $last_pid.
+spawn() {
+    local log=$1
+    shift
+    "$@" >"$log" 2>&1 &
+    last_pid=$!
+    LIVE_PIDS+=("$last_pid")
+}
+
+# free_port: prints a TCP port that is free on 127.0.0.1 right now.
+free_port() {
+    /usr/bin/python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'
+}
+
+# wait_for SECONDS CMD...: polls CMD every 0.2 s until it succeeds; 1 on time-out.
+wait_for() {
+    local limit=$(( $1 * 5 ))
+    shift
+    for _ in $(seq "$limit"); do "$@" && return 0; sleep 0.2; done
+    return 1
+}
+
+# info_hash FILE.torrent: lower-case hex info-hash.
+info_hash() { "$SWARMLAB" show "$1" | awk '$1 == "info-hash:" { print tolower($2) }'; }
+
+# start_tracker HASH...: opentracker on $tracker_ip:$tracker_port (in the namespace, if any)
+# with HASHes whitelisted.
+# Sets $announce. (Debian's build is whitelist-only, chroots to -d as root.)
+start_tracker() {
+    mkdir -p "$tmp/tracker"
+    chmod 755 "$tmp/tracker"
+    printf '%s\n' "$@" >"$tmp/tracker/whitelist"
+    chmod 644 "$tmp/tracker/whitelist"
+    tracker_port=${tracker_port:-$(free_port)}
+    spawn "$tmp/tracker.log" "${NS[@]}" opentracker -i "$tracker_ip" -p "$tracker_port" \
+        -P "$tracker_port" -d "$tmp/tracker" -w /whitelist
+    tracker_pid=$last_pid
+    announce="http://$tracker_ip:$tracker_port/announce"
+    wait_for 10 "${NS[@]}" curl -s -o /dev/null "http://$tracker_ip:$tracker_port/scrape" ||
+        { echo "opentracker did not start: $(cat "$tmp/tracker.log")"; exit 1; }
+}
+
+# scrape_field HASH FIELD: complete / incomplete / downloaded from the tracker's scrape.
+scrape_field() {
+    local esc
+    esc=$(echo "$1" | sed 's/../%&/g')
+    "${NS[@]}" curl -s "http://$tracker_ip:$tracker_port/scrape?info_hash=$esc" |
+        grep -ao "$2i[0-9]*e" | head -1 | tr -dc '0-9'
+}
+
+# seeders_at_least HASH N: true when the tracker lists at least N seeders.
+seeders_at_least() { [ "$(scrape_field "$1" complete)" -ge "$2" ] 2>/dev/null; }
+seeders_exactly() { [ "$(scrape_field "$1" complete)" = "$2" ]; }
+
+# same_tree A B: every regular file under A has an identical sha256 under B and vice versa.
+same_tree() {
+    local a b
+    a=$(cd "$1" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+    b=$(cd "$2" && find . -type f -print0 | sort -z | xargs -0 sha256sum)
+    [ -n "$a" ] && [ "$a" = "$b" ]
+}
+
+# make_data DIR: a small multi-file tree with nested directories (about 9 MiB).
+make_data() {
+    mkdir -p "$1/payload/sub/deeper"
+    head -c 5000011 /dev/urandom >"$1/payload/big.bin"
+    head -c 3145728 /dev/urandom >"$1/payload/sub/exact.bin"
+    head -c 1234567 /dev/urandom >"$1/payload/sub/deeper/odd.dat"
+    head -c 7 /dev/urandom >"$1/payload/tiny"
+}
