@@ -368,8 +368,8 @@ bt_ssize bt_conn_pull_send(bt_client *c, bt_conn_id id, const bt_seg **segs, bt_
     if (cn == NULL)
         return BT_ERR_NOTFOUND;
     cn->send_signalled = false;
-    *segs = cn->out.segs;
-    return (bt_ssize)bt_outq_segs(&cn->out);
+    *segs = c->segs;
+    return (bt_ssize)bt_outq_segs(&cn->out, c->segs);
 }
 
 void bt_conn_sent(bt_client *c, bt_conn_id id, size_t nbytes, bt_time_us now)

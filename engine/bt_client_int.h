@@ -23,14 +23,20 @@ typedef struct bt_outq_item {
     uint32_t begin;
 } bt_outq_item;
 
+#define BT_OUTQ_INLINE_ITEMS 4   /* items held in the queue itself (a power of two) */
+#define BT_OUTQ_INLINE_BYTES 64  /* control bytes held in the queue itself */
+
 typedef struct bt_outq {
     bt_buf bytes;          /* control bytes; bytes.data[head_off..] are unsent */
     size_t head_off;
-    bt_outq_item *items;   /* ring */
+    bt_outq_item *items;   /* ring: |inline_items| until it needs more, then the heap */
     uint32_t cap, head, count;
     uint64_t payload_queued; /* payload bytes in the queue */
     uint64_t total_queued;   /* all bytes in the queue */
-    bt_seg segs[BT_MAX_SEGS];
+    /* Most connections only ever queue a few small messages (haves, interest, requests)
+     * between sends: they need no allocation, and stay on the queue's own cache lines. */
+    bt_outq_item inline_items[BT_OUTQ_INLINE_ITEMS];
+    uint8_t inline_bytes[BT_OUTQ_INLINE_BYTES];
 } bt_outq;
 
 int bt_outq_init(bt_outq *q, const bt_mem *mem);
@@ -38,7 +44,8 @@ void bt_outq_free(bt_outq *q);
 /* Appends the bytes just written at the end of q->bytes (from |start|) as queue items. */
 int bt_outq_commit_bytes(bt_outq *q, size_t start);
 int bt_outq_push_payload(bt_outq *q, uint32_t piece, uint32_t begin, uint32_t len);
-size_t bt_outq_segs(bt_outq *q);
+/* Describes the queue's head as up to BT_MAX_SEGS segments in |segs|; returns how many. */
+size_t bt_outq_segs(const bt_outq *q, bt_seg *segs);
 /* Consumes |n| bytes; returns how many of them were payload. */
 uint64_t bt_outq_consume(bt_outq *q, size_t n);
 
@@ -69,13 +76,13 @@ typedef struct bt_conn {
     bool send_signalled;    /* a BT_ACT_SEND is outstanding */
     bool counted_seed;      /* picker counts it as a seed */
     bool counted_bits;      /* picker counts its bitfield */
+    uint32_t wanted;        /* pieces it has that we lack */
+    bt_bitfield have;       /* the peer's pieces */
+    bt_outq out;            /* (the fields a have broadcast touches come first, together) */
+    bt_wire_parser parser;
     uint8_t hs_buf[BT_HANDSHAKE_LEN];
     uint32_t hs_have;
     uint8_t peer_id[20];
-    bt_bitfield have;       /* the peer's pieces */
-    uint32_t wanted;        /* pieces it has that we lack */
-    bt_wire_parser parser;
-    bt_outq out;
     bt_req *reqs_out;       /* our requests in flight: reqs_out[reqs_out_off .. +nreqs_out) */
     uint32_t nreqs_out, reqs_out_cap, reqs_out_off; /* (the oldest is taken without a memmove) */
     bt_req *reqs_in;        /* its requests queued on us, with arrival times (ring, grown on
@@ -143,6 +150,7 @@ struct bt_client {
     uint32_t npeers, peers_cap;
     uint32_t connect_cursor; /* where the next search for a peer to dial starts */
     bt_actq actions;
+    bt_seg segs[BT_MAX_SEGS]; /* bt_conn_pull_send's answer, valid until the next call */
     uint8_t *lent;          /* data of the last polled STORAGE_WRITE; freed at the next call */
     bool rechoke_soon;      /* an extra (non-periodic) rechoke is wanted */
     bool rechoke_urgent;    /* ... and an upload slot is free: do not wait for the limiter */

@@ -48,8 +48,8 @@ typedef struct sim_peer {
 typedef struct sim_conn {
     uint32_t a, b;           /* peers; a called */
     bt_conn_id ca, cb;       /* BT_CONN_NONE until known */
-    sim_stream dir[2];       /* 0: a -> b, 1: b -> a */
     bool open[2];            /* side a / side b's engine still has the connection */
+    sim_stream dir[2];       /* 0: a -> b, 1: b -> a */
 } sim_conn;
 
 struct sim_world {
