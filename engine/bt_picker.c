@@ -476,14 +476,20 @@ static uint32_t next_rarest(bt_picker *pk, query *q)
         q->cursor = pk->seeds > 0 ? 0 : pk->start[1];
         q->walking = true;
     }
-    for (uint32_t i = q->cursor; i < pk->start[pk->nb]; i++) {
+    /* Every piece from the cursor on is available: with a seed, all are; without, bucket
+     * k >= 1 holds pieces of availability >= k (a key never exceeds its availability). */
+    const uint32_t end = pk->start[pk->nb];
+    const bt_bitfield *has = q->has, *allowed = q->allowed;
+    assert(q->cursor >= end || pk->avail[pk->order[q->cursor]] + pk->seeds > 0);
+    for (uint32_t i = q->cursor; i < end; i++) {
         uint32_t p = pk->order[i];
-        if (pk->avail[p] + pk->seeds > 0 && peer_ok(q, p)) {
+        if ((has == NULL || bt_bitfield_get(has, p)) &&
+            (allowed == NULL || bt_bitfield_get(allowed, p))) {
             q->cursor = i;
             return p;
         }
     }
-    q->cursor = pk->start[pk->nb];
+    q->cursor = end;
     return NONE;
 }
 
