@@ -63,6 +63,7 @@ typedef struct bt_req {
 } bt_req;
 
 typedef struct bt_conn {
+    /* Hot: what receiving a message and a have broadcast touch, on adjacent lines. */
     bt_conn_id id;
     uint32_t peer;          /* index into bt_client.peers */
     uint8_t state;
@@ -76,29 +77,32 @@ typedef struct bt_conn {
     bool send_signalled;    /* a BT_ACT_SEND is outstanding */
     bool counted_seed;      /* picker counts it as a seed */
     bool counted_bits;      /* picker counts its bitfield */
+    bool cur_ok;            /* the block being received is one we can use */
     uint32_t wanted;        /* pieces it has that we lack */
     bt_bitfield have;       /* the peer's pieces */
-    bt_outq out;            /* (the fields a have broadcast touches come first, together) */
-    bt_wire_parser parser;
-    uint8_t hs_buf[BT_HANDSHAKE_LEN];
-    uint32_t hs_have;
-    uint8_t peer_id[20];
+    bt_time_us last_recv;
     bt_req *reqs_out;       /* our requests in flight: reqs_out[reqs_out_off .. +nreqs_out) */
     uint32_t nreqs_out, reqs_out_cap, reqs_out_off; /* (the oldest is taken without a memmove) */
+    uint32_t peer_reqq;     /* its BEP 10 reqq, 0 if unknown */
+    bt_wire_parser parser;
+    bt_outq out;
     bt_req *reqs_in;        /* its requests queued on us, with arrival times (ring, grown on
                                demand) */
     uint32_t reqs_in_head, nreqs_in, reqs_in_cap;
-    uint32_t peer_reqq;     /* its BEP 10 reqq, 0 if unknown */
-    uint8_t *blockbuf;      /* real payload: the block being received */
-    bool cur_ok;            /* the block being received is one we can use */
+    uint32_t upload_weight; /* the choker's weight (0 = default), last told to the host */
     bt_block cur;
+    bt_time_us last_send, last_block;
     bt_rate down, up;
+    /* Cold: set-up, statistics. */
+    uint8_t *blockbuf;      /* real payload: the block being received */
+    uint8_t hs_buf[BT_HANDSHAKE_LEN];
+    uint32_t hs_have;
+    uint8_t peer_id[20];
     uint64_t down_total, up_total;
-    bt_time_us created_at, connected_at, last_recv, last_send, last_block, unchoked_at;
+    bt_time_us created_at, connected_at, unchoked_at;
     uint8_t unchoke_kind;   /* bt_unchoke_kind of our current decision (NONE when choking) */
     bt_time_us unchoke_since; /* start of the current unchoke_kind interval */
     uint64_t unchoke_us[2]; /* closed intervals: [0] regular, [1] optimistic */
-    uint32_t upload_weight; /* the choker's weight (0 = default), last told to the host */
 } bt_conn;
 
 /* ---- peer records: every address we know of (candidates and connected) ---- */
