@@ -154,7 +154,6 @@ struct bt_client {
     uint32_t npeers, peers_cap;
     uint32_t connect_cursor; /* where the next search for a peer to dial starts */
     bt_actq actions;
-    bt_seg segs[BT_MAX_SEGS]; /* bt_conn_pull_send's answer, valid until the next call */
     uint8_t *lent;          /* data of the last polled STORAGE_WRITE; freed at the next call */
     bool rechoke_soon;      /* an extra (non-periodic) rechoke is wanted */
     bool rechoke_urgent;    /* ... and an upload slot is free: do not wait for the limiter */
@@ -173,6 +172,7 @@ struct bt_client {
     uint8_t *choke_out;
     uint32_t *choke_weight;
     uint32_t choke_cap;
+    bt_seg segs[BT_MAX_SEGS]; /* bt_conn_pull_send's answer, valid until the next call */
 };
 
 /* bt_client.c */

@@ -25,22 +25,23 @@ typedef struct sim_link {
 } sim_link;
 
 typedef struct sim_peer {
-    sim_peer_result r;
-    sim_peer_params p;
+    /* Hot: what every network event and engine call of the peer touches, on one line. */
     bt_client *c;            /* NULL before joining and after leaving */
     sim_host_id host;
-    bt_addr addr;
-    uint8_t *store;          /* real-bytes mode: the peer's copy of the content */
-    uint8_t *taint;          /* virtual mode: pieces with a block from a corrupt peer */
-    uint64_t corrupt_key;    /* keys its corrupt-block decisions (sim_world_block_corrupt) */
-    uint8_t *have;           /* verified pieces (bit set) for availability */
-    sim_link *links;         /* sorted by cid */
     uint32_t nlinks, links_cap;
+    sim_link *links;         /* sorted by cid */
     bt_time_us timer_at;
     uint64_t timer_gen;
+    bool present, complete, tracked, tracked_seed;
+    uint8_t *taint;          /* virtual mode: pieces with a block from a corrupt peer */
+    uint8_t *have;           /* verified pieces (bit set) for availability */
+    sim_peer_result r;
+    sim_peer_params p;
+    bt_addr addr;
+    uint8_t *store;          /* real-bytes mode: the peer's copy of the content */
+    uint64_t corrupt_key;    /* keys its corrupt-block decisions (sim_world_block_corrupt) */
     bt_announce_req pending; /* the announce in flight to the tracker */
     bt_buf reply;            /* the tracker's reply body in flight back */
-    bool present, complete, tracked, tracked_seed;
     bt_time_us tracker_seen;
     uint32_t tracker_pos;    /* index in the tracker's list */
 } sim_peer;
