@@ -464,6 +464,8 @@ void sim_host_net_event(sim_world *w, const sim_net_event *ev)
     uint32_t i = w->host_peer[ev->host];
     sim_peer *p = &w->peers[i];
     sim_conn *sc = ev->conn < w->nconns ? w->conns[ev->conn] : NULL;
+    if (sc != NULL)
+        sim_prefetch(sc, sizeof(*sc));
     if (sc == NULL || p->c == NULL)
         return;
     int side = side_of(sc, i);

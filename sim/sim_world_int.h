@@ -87,6 +87,15 @@ struct sim_world {
     int err;                 /* first fatal error */
 };
 
+/* Asks for the |n| bytes at |p| at once (a cache hint, no effect on behaviour): a record whose
+ * fields are read one after another through pointers then costs about one memory latency,
+ * not one per line. */
+static inline void sim_prefetch(const void *p, size_t n)
+{
+    for (size_t off = 0; off < n; off += 64)
+        __builtin_prefetch((const char *)p + off);
+}
+
 /* sim_world.c */
 int sim_world_fail(sim_world *w, int err);
 void sim_world_trace(sim_world *w, const char *what, uint32_t peer, uint64_t x);
