@@ -5,7 +5,6 @@
 #include "bt_mem.h"
 
 #include <assert.h>
-#include <stddef.h>
 #include <string.h>
 
 void bt_config_defaults(bt_config *cfg)
@@ -275,19 +274,11 @@ int bt_client_leave(bt_client *c, bt_time_us now)
 
 /* ---- connection table ---- */
 
-/* Cache hint: the connection's hot fields (everything before the request ring pointers) at
- * once, instead of one line per field as the code reaches them. No effect on behaviour. */
-static inline void prefetch_hot(const bt_conn *cn)
-{
-    for (size_t off = 0; off < offsetof(bt_conn, reqs_in); off += 64)
-        __builtin_prefetch((const char *)cn + off);
-}
-
 bt_conn *bt_client_find_conn(const bt_client *c, bt_conn_id id)
 {
     bt_conn *hit = c->found[id & (BT_FIND_CACHE - 1)];
     if (hit != NULL)
-        prefetch_hot(hit);
+        bt_conn_prefetch(hit);
     if (hit != NULL && hit->id == id)
         return hit->state != BT_CS_DEAD ? hit : NULL;
     uint32_t lo = 0, hi = c->nconns;
@@ -442,6 +433,7 @@ int bt_client_on_timer(bt_client *c, bt_time_us now)
     if (now >= c->next_tick) {
         for (uint32_t i = 0; i < c->nconns; i++) {
             bt_conn *cn = c->conns[i];
+            bt_conn_prefetch_ahead(c, i);
             if (cn->state == BT_CS_DEAD)
                 continue;
             int rv = bt_conn_tick(c, cn, now);

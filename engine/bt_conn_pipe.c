@@ -148,18 +148,6 @@ int bt_conn_update_interest(bt_client *c, bt_conn *cn)
     return put_simple(c, cn, want ? BT_MSG_INTERESTED : BT_MSG_NOT_INTERESTED);
 }
 
-#define PREFETCH_AHEAD 4u
-
-/* Cache hints for the fields a have broadcast touches: state, the peer's bitfield and the
- * output queue (the queue's buffers are behind pointers read only when they arrive). */
-static inline void prefetch_conn(const bt_conn *cn)
-{
-    __builtin_prefetch(&cn->state, 1);
-    __builtin_prefetch(&cn->wanted, 1);
-    __builtin_prefetch(&cn->out.bytes, 1);
-    __builtin_prefetch(&cn->out.total_queued, 1);
-}
-
 /* Second stage, once the connection's own lines have arrived: what its pointers lead to. */
 static inline void prefetch_bufs(const bt_conn *cn, uint32_t piece)
 {
@@ -179,10 +167,9 @@ int bt_conn_on_have(bt_client *c, uint32_t piece)
         bt_conn *cn = c->conns[i];
         /* The connections live apart in memory: fetch the next ones' lines while this one is
          * served (a hint only; no effect on behaviour). */
-        if (i + PREFETCH_AHEAD < c->nconns)
-            prefetch_conn(c->conns[i + PREFETCH_AHEAD]);
-        if (i + PREFETCH_AHEAD / 2 < c->nconns)
-            prefetch_bufs(c->conns[i + PREFETCH_AHEAD / 2], piece);
+        bt_conn_prefetch_ahead(c, i);
+        if (i + BT_PREFETCH_AHEAD / 2 < c->nconns)
+            prefetch_bufs(c->conns[i + BT_PREFETCH_AHEAD / 2], piece);
         if (cn->state != BT_CS_ACTIVE)
             continue;
         int rv;
