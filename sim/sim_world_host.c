@@ -349,8 +349,11 @@ static void handle_action(sim_world *w, uint32_t i, const bt_action *a)
         break;
     case BT_ACT_SEND: {
         sim_conn_id nid;
-        if (sim_host_conn(w, i, a->conn, &nid) != NULL)
+        sim_conn *sc = sim_host_conn(w, i, a->conn, &nid);
+        if (sc != NULL) {
+            sim_prefetch(sc, sizeof(*sc));
             pump(w, i, nid);
+        }
         break;
     }
     case BT_ACT_ANNOUNCE: {
