@@ -269,7 +269,7 @@ static void dispatch(sim_net *n, const sim_event *ev)
         sim_net_link_done(n, ev->a);
         break;
     case EV_DELIVER:
-        on_deliver(n, ev->a, ev->b, (int)ev->x);
+        on_deliver(n, ev->a, ev->b, (int)(ev->x & 1));
         break;
     case EV_ACCEPT:
         on_accept(n, ev->a);
@@ -283,6 +283,18 @@ static void dispatch(sim_net *n, const sim_event *ev)
     default:
         assert(!"unknown internal event");
     }
+}
+
+/* Cache hint while the host handles the event being returned: the records the next internal
+ * event will read, if it is a delivery (its connection, and the flow pair it was sent on). */
+static void prefetch_next(const sim_net *n)
+{
+    const sim_event *d = sim_delayq_peek(&n->dq);
+    if (d == NULL || d->kind != EV_DELIVER)
+        return;
+    __builtin_prefetch(&n->conns[d->a]);
+    if ((d->x >> 1) < n->npairs)
+        __builtin_prefetch(&n->pairs[d->x >> 1].f[d->x & 1]);
 }
 
 int sim_net_poll(sim_net *n, bt_time_us now, sim_net_event *ev)
@@ -304,6 +316,7 @@ int sim_net_poll(sim_net *n, bt_time_us now, sim_net_event *ev)
     }
     if (n->out[n->out_head].time > now)
         return 0;
+    prefetch_next(n);
     *ev = n->out[n->out_head++];
     if (--n->out_n == 0)
         n->out_head = 0;

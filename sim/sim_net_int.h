@@ -23,7 +23,8 @@ enum { ST_UP = 0, ST_TUP = 1, ST_TDOWN = 2, ST_DOWN = 3, ST_N = 4 };
 /* Internal event kinds (sim_event.kind). */
 enum {
     EV_LINK_DONE = 1, /* a = link: its current chunk is fully transmitted */
-    EV_DELIVER,       /* a = conn, b = bytes, x = direction: bytes reach the receiver */
+    EV_DELIVER,       /* a = conn, b = bytes, x = direction | pair slot << 1 (a cache hint:
+                         the slot may be recycled by then): bytes reach the receiver */
     EV_ACCEPT,        /* a = conn: the SYN reaches the callee */
     EV_CONNECTED,     /* a = conn: the SYN-ACK reaches the caller */
     EV_CLOSED,        /* a = conn, x = end to notify */

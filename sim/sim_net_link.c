@@ -348,7 +348,7 @@ static void forward(sim_net *n, uint32_t c)
     int k = next_stage(f, ch.stage);
     if (k == ST_N) {
         sim_net_schedule_after(n, n->pairs[cn->pair].latency_us, EV_DELIVER, ch.conn, ch.bytes,
-                               ch.dir);
+                               ch.dir | (uint64_t)cn->pair << 1);
         chunk_free(n, c);
         return;
     }
