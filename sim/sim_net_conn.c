@@ -297,6 +297,12 @@ static void prefetch_next(const sim_net *n)
         __builtin_prefetch(&n->pairs[d->x >> 1].f[d->x & 1]);
 }
 
+uint32_t sim_net_next_delivery(const sim_net *n)
+{
+    const sim_event *d = sim_delayq_peek(&n->dq);
+    return d != NULL && d->kind == EV_DELIVER ? d->a : UINT32_MAX;
+}
+
 int sim_net_poll(sim_net *n, bt_time_us now, sim_net_event *ev)
 {
     if (n->err)

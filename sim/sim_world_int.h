@@ -96,6 +96,10 @@ static inline void sim_prefetch(const void *p, size_t n)
         __builtin_prefetch((const char *)p + off);
 }
 
+/* sim_world_mem.c: makes room for about |bytes| of heap in memory the kernel may back with
+ * transparent huge pages (tunes glibc's malloc: no trimming, mmap only above 32 MiB). */
+void sim_world_reserve_memory(uint64_t bytes);
+
 /* sim_world.c */
 int sim_world_fail(sim_world *w, int err);
 void sim_world_trace(sim_world *w, const char *what, uint32_t peer, uint64_t x);
