@@ -371,7 +371,11 @@ bt_ssize bt_conn_pull_send(bt_client *c, bt_conn_id id, const bt_seg **segs, bt_
         return BT_ERR_NOTFOUND;
     cn->send_signalled = false;
     *segs = c->segs;
-    return (bt_ssize)bt_outq_segs(&cn->out, c->segs);
+    /* Cache hint: bt_conn_sent will refill the queue at its tail. */
+    const bt_outq *q = &cn->out;
+    __builtin_prefetch(&q->items[(q->head + q->count) & (q->cap - 1)], 1);
+    __builtin_prefetch(q->bytes.data + q->bytes.len, 1);
+    return (bt_ssize)bt_outq_segs(q, c->segs);
 }
 
 void bt_conn_sent(bt_client *c, bt_conn_id id, size_t nbytes, bt_time_us now)

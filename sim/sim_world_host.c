@@ -168,6 +168,7 @@ static void pump(sim_world *w, uint32_t i, sim_conn_id nid)
     bt_conn_id cid = side == 0 ? sc->ca : sc->cb;
     sim_stream *st = &sc->dir[side];
     uint32_t to = side == 0 ? sc->b : sc->a;
+    __builtin_prefetch(&st->spans[(st->head + st->count) & (st->cap - 1)], 1); /* cache hint */
     for (;;) {
         uint64_t room = sim_net_writable(w->net, nid, p->host);
         const bt_seg *segs;
