@@ -12,8 +12,7 @@
 int bt_outq_init(bt_outq *q, const bt_mem *mem)
 {
     memset(q, 0, sizeof(*q));
-    bt_buf_init_inline(&q->bytes, mem, BT_OUTQ_MAX_BYTES, q->inline_bytes,
-                       sizeof(q->inline_bytes));
+    bt_buf_init_inline(&q->bytes, mem, BT_OUTQ_MAX_BYTES, q->inline_bytes, sizeof(q->inline_bytes));
     q->items = q->inline_items;
     q->cap = BT_OUTQ_INLINE_ITEMS;
     return 0;

@@ -62,7 +62,7 @@ struct bt_picker {
     bt_pcg32 *rng;
     const bt_mem *mem;
     uint32_t n;
-    uint32_t bpp; /* blocks in a full-size piece */
+    uint32_t bpp;      /* blocks in a full-size piece */
     bt_piece_info *pc; /* per piece: availability, pool position and key, record */
     uint32_t seeds;
     uint32_t *order; /* the pool, sorted by key */

@@ -5,8 +5,8 @@
 #define SIM_NET_INT_H
 
 #include "sim_delayq.h"
-#include "sim_grow.h"
 #include "sim_evq.h"
+#include "sim_grow.h"
 #include "sim_net.h"
 
 #define SIM_NONE UINT32_MAX
@@ -45,8 +45,8 @@ typedef struct net_link {
     uint32_t cur;        /* chunk being transmitted, SIM_NONE when idle */
     uint32_t owner;      /* host (uplink, downlink) or ISP (transit) */
     uint8_t stage;
-    uint64_t bytes;      /* uplink: bytes that left; downlink: bytes delivered (host stats) */
-    bt_time_us busy_us;  /* uplink: time spent (or committed to) transmitting */
+    uint64_t bytes;     /* uplink: bytes that left; downlink: bytes delivered (host stats) */
+    bt_time_us busy_us; /* uplink: time spent (or committed to) transmitting */
 } net_link;
 
 typedef struct net_host {
@@ -76,8 +76,8 @@ typedef struct net_flow {
     uint32_t buffered; /* bytes in the send buffer */
     uint32_t inflight; /* taken by the uplink, not yet delivered */
     uint32_t window;
-    uint8_t ready;            /* the connection is set up this way and not dead */
-    uint8_t listed;           /* bit k: in the list of its stage-k link */
+    uint8_t ready;  /* the connection is set up this way and not dead */
+    uint8_t listed; /* bit k: in the list of its stage-k link */
     uint8_t want_writable;
     uint8_t pend[ST_N];       /* chunks queued at stage k or on their way to it (k >= 1) */
     uint32_t quantum;         /* uplink DRR quantum (sim_net_set_weight); 0 = chunk_bytes */

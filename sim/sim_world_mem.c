@@ -12,8 +12,8 @@
 #include <stdlib.h>
 #include <sys/mman.h>
 
-#define STEP_BYTES (16u << 20)     /* below glibc's largest mmap threshold (32 MiB) */
-#define MAX_STEPS 512u             /* at most 8 GiB of address space */
+#define STEP_BYTES (16u << 20) /* below glibc's largest mmap threshold (32 MiB) */
+#define MAX_STEPS 512u         /* at most 8 GiB of address space */
 #define HUGE_BYTES ((uintptr_t)2 << 20)
 
 /* glibc grows its main heap by brk: a region the kernel can back with huge pages only if it is
