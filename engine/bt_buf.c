@@ -12,12 +12,21 @@ void bt_buf_init(bt_buf *b, const bt_mem *mem, size_t max)
     b->max = max == 0 ? SIZE_MAX : max;
 }
 
+void bt_buf_init_inline(bt_buf *b, const bt_mem *mem, size_t max, uint8_t *storage, size_t cap)
+{
+    bt_buf_init(b, mem, max);
+    b->data = storage;
+    b->cap = cap;
+    b->inl = true;
+}
+
 void bt_buf_free(bt_buf *b)
 {
-    if (b->data != NULL)
+    if (b->data != NULL && !b->inl)
         bt_free(b->mem, b->data);
     b->data = NULL;
     b->len = b->cap = 0;
+    b->inl = false;
 }
 
 void bt_buf_reset(bt_buf *b)
@@ -42,11 +51,14 @@ int bt_buf_reserve(bt_buf *b, size_t extra)
         cap = cap > SIZE_MAX / 2 ? need : cap * 2;
     if (cap > b->max)
         cap = b->max;
-    uint8_t *p = bt_realloc(b->mem, b->data, cap);
+    uint8_t *p = b->inl ? bt_malloc(b->mem, cap) : bt_realloc(b->mem, b->data, cap);
     if (p == NULL) {
         b->err = BT_ERR_NOMEM;
         return b->err;
     }
+    if (b->inl && b->len > 0)
+        memcpy(p, b->data, b->len);
+    b->inl = false;
     b->data = p;
     b->cap = cap;
     return 0;

@@ -278,6 +278,8 @@ int bt_client_leave(bt_client *c, bt_time_us now)
 bt_conn *bt_client_find_conn(const bt_client *c, bt_conn_id id)
 {
     bt_conn *hit = c->found[id & (BT_FIND_CACHE - 1)];
+    if (hit != NULL)
+        bt_conn_prefetch(hit);
     if (hit != NULL && hit->id == id)
         return hit->state != BT_CS_DEAD ? hit : NULL;
     uint32_t lo = 0, hi = c->nconns;
@@ -369,8 +371,12 @@ bt_ssize bt_conn_pull_send(bt_client *c, bt_conn_id id, const bt_seg **segs, bt_
     if (cn == NULL)
         return BT_ERR_NOTFOUND;
     cn->send_signalled = false;
-    *segs = cn->out.segs;
-    return (bt_ssize)bt_outq_segs(&cn->out);
+    *segs = c->segs;
+    /* Cache hint: bt_conn_sent will refill the queue at its tail. */
+    const bt_outq *q = &cn->out;
+    __builtin_prefetch(&q->items[(q->head + q->count) & (q->cap - 1)], 1);
+    __builtin_prefetch(q->bytes.data + q->bytes.len, 1);
+    return (bt_ssize)bt_outq_segs(q, c->segs);
 }
 
 void bt_conn_sent(bt_client *c, bt_conn_id id, size_t nbytes, bt_time_us now)
@@ -432,6 +438,7 @@ int bt_client_on_timer(bt_client *c, bt_time_us now)
     if (now >= c->next_tick) {
         for (uint32_t i = 0; i < c->nconns; i++) {
             bt_conn *cn = c->conns[i];
+            bt_conn_prefetch_ahead(c, i);
             if (cn->state == BT_CS_DEAD)
                 continue;
             int rv = bt_conn_tick(c, cn, now);

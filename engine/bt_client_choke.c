@@ -74,8 +74,10 @@ void bt_client_unchoke_account(bt_conn *cn, uint8_t kind, bt_time_us now)
 void bt_client_rechoke(bt_client *c, bt_time_us now, bool periodic)
 {
     uint32_t n = 0;
-    for (uint32_t i = 0; i < c->nconns; i++)
+    for (uint32_t i = 0; i < c->nconns; i++) {
+        bt_conn_prefetch_ahead(c, i);
         n += c->conns[i]->state == BT_CS_ACTIVE;
+    }
     if (ensure_choke_space(c, n ? n : 1) != 0) {
         bt_client_fail(c, BT_ERR_NOMEM);
         return;

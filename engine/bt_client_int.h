@@ -10,6 +10,8 @@
 #include "bt_rate.h"
 #include "bt_wire.h"
 
+#include <stddef.h>
+
 #define BT_MAX_SEGS 16
 #define BT_OUTQ_MAX_BYTES (1u << 20)   /* control bytes queued to one peer before we give up */
 #define BT_UPLOAD_LOWWATER (4u * 16384u) /* queue more payload while less than this is queued */
@@ -23,14 +25,20 @@ typedef struct bt_outq_item {
     uint32_t begin;
 } bt_outq_item;
 
+#define BT_OUTQ_INLINE_ITEMS 4   /* items held in the queue itself (a power of two) */
+#define BT_OUTQ_INLINE_BYTES 64  /* control bytes held in the queue itself */
+
 typedef struct bt_outq {
     bt_buf bytes;          /* control bytes; bytes.data[head_off..] are unsent */
     size_t head_off;
-    bt_outq_item *items;   /* ring */
+    bt_outq_item *items;   /* ring: |inline_items| until it needs more, then the heap */
     uint32_t cap, head, count;
     uint64_t payload_queued; /* payload bytes in the queue */
     uint64_t total_queued;   /* all bytes in the queue */
-    bt_seg segs[BT_MAX_SEGS];
+    /* Most connections only ever queue a few small messages (haves, interest, requests)
+     * between sends: they need no allocation, and stay on the queue's own cache lines. */
+    bt_outq_item inline_items[BT_OUTQ_INLINE_ITEMS];
+    uint8_t inline_bytes[BT_OUTQ_INLINE_BYTES];
 } bt_outq;
 
 int bt_outq_init(bt_outq *q, const bt_mem *mem);
@@ -38,7 +46,8 @@ void bt_outq_free(bt_outq *q);
 /* Appends the bytes just written at the end of q->bytes (from |start|) as queue items. */
 int bt_outq_commit_bytes(bt_outq *q, size_t start);
 int bt_outq_push_payload(bt_outq *q, uint32_t piece, uint32_t begin, uint32_t len);
-size_t bt_outq_segs(bt_outq *q);
+/* Describes the queue's head as up to BT_MAX_SEGS segments in |segs|; returns how many. */
+size_t bt_outq_segs(const bt_outq *q, bt_seg *segs);
 /* Consumes |n| bytes; returns how many of them were payload. */
 uint64_t bt_outq_consume(bt_outq *q, size_t n);
 
@@ -56,6 +65,7 @@ typedef struct bt_req {
 } bt_req;
 
 typedef struct bt_conn {
+    /* Hot: what receiving a message and a have broadcast touch, on adjacent lines. */
     bt_conn_id id;
     uint32_t peer;          /* index into bt_client.peers */
     uint8_t state;
@@ -69,29 +79,32 @@ typedef struct bt_conn {
     bool send_signalled;    /* a BT_ACT_SEND is outstanding */
     bool counted_seed;      /* picker counts it as a seed */
     bool counted_bits;      /* picker counts its bitfield */
-    uint8_t hs_buf[BT_HANDSHAKE_LEN];
-    uint32_t hs_have;
-    uint8_t peer_id[20];
-    bt_bitfield have;       /* the peer's pieces */
+    bool cur_ok;            /* the block being received is one we can use */
     uint32_t wanted;        /* pieces it has that we lack */
-    bt_wire_parser parser;
-    bt_outq out;
+    bt_bitfield have;       /* the peer's pieces */
+    bt_time_us last_recv;
     bt_req *reqs_out;       /* our requests in flight: reqs_out[reqs_out_off .. +nreqs_out) */
     uint32_t nreqs_out, reqs_out_cap, reqs_out_off; /* (the oldest is taken without a memmove) */
+    uint32_t peer_reqq;     /* its BEP 10 reqq, 0 if unknown */
+    bt_wire_parser parser;
+    bt_outq out;
     bt_req *reqs_in;        /* its requests queued on us, with arrival times (ring, grown on
                                demand) */
     uint32_t reqs_in_head, nreqs_in, reqs_in_cap;
-    uint32_t peer_reqq;     /* its BEP 10 reqq, 0 if unknown */
-    uint8_t *blockbuf;      /* real payload: the block being received */
-    bool cur_ok;            /* the block being received is one we can use */
+    uint32_t upload_weight; /* the choker's weight (0 = default), last told to the host */
     bt_block cur;
+    bt_time_us last_send, last_block;
     bt_rate down, up;
+    /* Cold: set-up, statistics. */
+    uint8_t *blockbuf;      /* real payload: the block being received */
+    uint8_t hs_buf[BT_HANDSHAKE_LEN];
+    uint32_t hs_have;
+    uint8_t peer_id[20];
     uint64_t down_total, up_total;
-    bt_time_us created_at, connected_at, last_recv, last_send, last_block, unchoked_at;
+    bt_time_us created_at, connected_at, unchoked_at;
     uint8_t unchoke_kind;   /* bt_unchoke_kind of our current decision (NONE when choking) */
     bt_time_us unchoke_since; /* start of the current unchoke_kind interval */
     uint64_t unchoke_us[2]; /* closed intervals: [0] regular, [1] optimistic */
-    uint32_t upload_weight; /* the choker's weight (0 = default), last told to the host */
 } bt_conn;
 
 /* ---- peer records: every address we know of (candidates and connected) ---- */
@@ -161,7 +174,23 @@ struct bt_client {
     uint8_t *choke_out;
     uint32_t *choke_weight;
     uint32_t choke_cap;
+    bt_seg segs[BT_MAX_SEGS]; /* bt_conn_pull_send's answer, valid until the next call */
 };
+
+/* Cache hints (no effect on behaviour). The connection records live apart in memory: a loop
+ * over all of them asks for the hot lines of the one BT_PREFETCH_AHEAD places on while it
+ * serves this one, and a lookup asks for all hot lines at once instead of one per field. */
+#define BT_PREFETCH_AHEAD 4u
+static inline void bt_conn_prefetch(const bt_conn *cn)
+{
+    for (size_t off = 0; off < offsetof(bt_conn, reqs_in); off += 64)
+        __builtin_prefetch((const char *)cn + off);
+}
+static inline void bt_conn_prefetch_ahead(const bt_client *c, uint32_t i)
+{
+    if (i + BT_PREFETCH_AHEAD < c->nconns)
+        bt_conn_prefetch(c->conns[i + BT_PREFETCH_AHEAD]);
+}
 
 /* bt_client.c */
 int bt_client_push_action(bt_client *c, const bt_action *a);

@@ -148,12 +148,28 @@ int bt_conn_update_interest(bt_client *c, bt_conn *cn)
     return put_simple(c, cn, want ? BT_MSG_INTERESTED : BT_MSG_NOT_INTERESTED);
 }
 
+/* Second stage, once the connection's own lines have arrived: what its pointers lead to. */
+static inline void prefetch_bufs(const bt_conn *cn, uint32_t piece)
+{
+    if (cn->have.bits != NULL)
+        __builtin_prefetch(cn->have.bits + (piece >> 3), 0);
+    if (cn->out.bytes.data != NULL)
+        __builtin_prefetch(cn->out.bytes.data + cn->out.bytes.len, 1);
+    if (cn->out.items != NULL)
+        __builtin_prefetch(&cn->out.items[(cn->out.head + cn->out.count) & (cn->out.cap - 1)], 1);
+}
+
 int bt_conn_on_have(bt_client *c, uint32_t piece)
 {
     /* A lying-have client already advertised the pieces it claimed: no second have. */
     bool announce = !c->lying || bt_bitfield_set(&c->claimed, piece);
     for (uint32_t i = 0; i < c->nconns; i++) {
         bt_conn *cn = c->conns[i];
+        /* The connections live apart in memory: fetch the next ones' lines while this one is
+         * served (a hint only; no effect on behaviour). */
+        bt_conn_prefetch_ahead(c, i);
+        if (i + BT_PREFETCH_AHEAD / 2 < c->nconns)
+            prefetch_bufs(c->conns[i + BT_PREFETCH_AHEAD / 2], piece);
         if (cn->state != BT_CS_ACTIVE)
             continue;
         int rv;

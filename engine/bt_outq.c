@@ -12,13 +12,15 @@
 int bt_outq_init(bt_outq *q, const bt_mem *mem)
 {
     memset(q, 0, sizeof(*q));
-    bt_buf_init(&q->bytes, mem, BT_OUTQ_MAX_BYTES);
+    bt_buf_init_inline(&q->bytes, mem, BT_OUTQ_MAX_BYTES, q->inline_bytes, sizeof(q->inline_bytes));
+    q->items = q->inline_items;
+    q->cap = BT_OUTQ_INLINE_ITEMS;
     return 0;
 }
 
 void bt_outq_free(bt_outq *q)
 {
-    if (q->items != NULL)
+    if (q->items != NULL && q->items != q->inline_items)
         bt_free(q->bytes.mem, q->items);
     bt_buf_free(&q->bytes);
     memset(q, 0, sizeof(*q));
@@ -32,13 +34,13 @@ static bt_outq_item *item_at(bt_outq *q, uint32_t i)
 
 static int grow_items(bt_outq *q)
 {
-    uint32_t ncap = q->cap ? q->cap * 2 : OUTQ_MIN_ITEMS;
+    uint32_t ncap = q->items == q->inline_items ? OUTQ_MIN_ITEMS : q->cap * 2;
     bt_outq_item *n = bt_malloc(q->bytes.mem, ncap * sizeof(*n));
     if (n == NULL)
         return BT_ERR_NOMEM;
     for (uint32_t i = 0; i < q->count; i++)
         n[i] = *item_at(q, i);
-    if (q->items != NULL)
+    if (q->items != q->inline_items)
         bt_free(q->bytes.mem, q->items);
     q->items = n;
     q->cap = ncap;
@@ -86,12 +88,12 @@ int bt_outq_push_payload(bt_outq *q, uint32_t piece, uint32_t begin, uint32_t le
     return push_item(q, &it);
 }
 
-size_t bt_outq_segs(bt_outq *q)
+size_t bt_outq_segs(const bt_outq *q, bt_seg *segs)
 {
     size_t n = 0, off = q->head_off;
     for (uint32_t i = 0; i < q->count && n < BT_MAX_SEGS; i++) {
-        bt_outq_item *it = item_at(q, i);
-        bt_seg *s = &q->segs[n++];
+        const bt_outq_item *it = &q->items[(q->head + i) & (q->cap - 1)];
+        bt_seg *s = &segs[n++];
         s->len = it->len;
         s->is_virtual = it->is_payload;
         if (it->is_payload) {

@@ -39,6 +39,14 @@ typedef struct blk {
     uint32_t source; /* BLK_RECEIVED: the peer record it came from */
 } blk;
 
+/* What the picker keeps per piece, together: a have or a pick touches one line, not four. */
+typedef struct bt_piece_info {
+    uint32_t avail; /* copies among connected peers, seeds not counted */
+    uint32_t pos;   /* position in order, NONE if not in the pool */
+    uint32_t key;   /* bucket (valid in the pool) */
+    uint32_t act;   /* index in recs, NONE if not started */
+} bt_piece_info;
+
 typedef struct rec {
     uint32_t piece;
     uint32_t nblocks;
@@ -54,17 +62,14 @@ struct bt_picker {
     bt_pcg32 *rng;
     const bt_mem *mem;
     uint32_t n;
-    uint32_t bpp; /* blocks in a full-size piece */
-    uint32_t *avail;
+    uint32_t bpp;      /* blocks in a full-size piece */
+    bt_piece_info *pc; /* per piece: availability, pool position and key, record */
     uint32_t seeds;
     uint32_t *order; /* the pool, sorted by key */
-    uint32_t *pos;   /* piece -> position in order, NONE if not in the pool */
-    uint32_t *key;   /* piece -> bucket (valid in the pool) */
     uint32_t *start; /* nb + 1 entries; start[nb] is the pool size */
     uint32_t nb;
     uint32_t *perm;    /* BT_PICK_RANDOM: a random permutation of the pieces */
     uint32_t seq_next; /* BT_PICK_SEQUENTIAL: no pool piece has a lower index */
-    uint32_t *act;     /* piece -> index in recs, NONE if not started */
     rec *recs;
     uint32_t nrecs, caprecs;
     uint32_t *open; /* caprecs entries */
@@ -133,17 +138,17 @@ static void pool_swap(bt_picker *pk, uint32_t i, uint32_t j)
     uint32_t a = pk->order[i], b = pk->order[j];
     pk->order[i] = b;
     pk->order[j] = a;
-    pk->pos[b] = i;
-    pk->pos[a] = j;
+    pk->pc[b].pos = i;
+    pk->pc[a].pos = j;
 }
 
 /* Random tie-break: swaps |p| with a uniformly random slot of its bucket. */
 static void shuffle_in(bt_picker *pk, uint32_t p)
 {
-    uint32_t k = pk->key[p];
+    uint32_t k = pk->pc[p].key;
     uint32_t lo = pk->start[k], size = pk->start[k + 1] - lo;
     assert(size > 0);
-    pool_swap(pk, pk->pos[p], lo + bt_pcg32_below(pk->rng, size));
+    pool_swap(pk, pk->pc[p].pos, lo + bt_pcg32_below(pk->rng, size));
 }
 
 static bool bucket_grow(bt_picker *pk)
@@ -163,7 +168,7 @@ static bool bucket_grow(bt_picker *pk)
 
 static void pool_insert(bt_picker *pk, uint32_t p)
 {
-    uint32_t k = pk->avail[p];
+    uint32_t k = pk->pc[p].avail;
     while (k >= pk->nb && bucket_grow(pk)) {
     }
     if (k >= pk->nb)
@@ -173,13 +178,13 @@ static void pool_insert(bt_picker *pk, uint32_t p)
         uint32_t first = pk->start[j]++;
         if (first != hole) {
             pk->order[hole] = pk->order[first];
-            pk->pos[pk->order[hole]] = hole;
+            pk->pc[pk->order[hole]].pos = hole;
         }
         hole = first;
     }
     pk->order[hole] = p;
-    pk->pos[p] = hole;
-    pk->key[p] = k;
+    pk->pc[p].pos = hole;
+    pk->pc[p].key = k;
     shuffle_in(pk, p);
     if (p < pk->seq_next)
         pk->seq_next = p;
@@ -189,17 +194,17 @@ static void pool_insert(bt_picker *pk, uint32_t p)
  * last in p's bucket takes p's position. */
 static void pool_remove(bt_picker *pk, uint32_t p)
 {
-    uint32_t hole = pk->pos[p];
+    uint32_t hole = pk->pc[p].pos;
     assert(hole != NONE);
-    for (uint32_t j = pk->key[p]; j < pk->nb; j++) {
+    for (uint32_t j = pk->pc[p].key; j < pk->nb; j++) {
         uint32_t last = --pk->start[j + 1];
         if (last != hole) {
             pk->order[hole] = pk->order[last];
-            pk->pos[pk->order[hole]] = hole;
+            pk->pc[pk->order[hole]].pos = hole;
         }
         hole = last;
     }
-    pk->pos[p] = NONE;
+    pk->pc[p].pos = NONE;
 }
 
 /* ---- availability ---- */
@@ -207,36 +212,36 @@ static void pool_remove(bt_picker *pk, uint32_t p)
 void bt_picker_inc(bt_picker *pk, uint32_t p)
 {
     assert(p < pk->n);
-    pk->avail[p]++;
-    if (pk->pos[p] == NONE)
+    pk->pc[p].avail++;
+    if (pk->pc[p].pos == NONE)
         return;
-    uint32_t k = pk->key[p];
-    if (k + 1 != pk->avail[p])
+    uint32_t k = pk->pc[p].key;
+    if (k + 1 != pk->pc[p].avail)
         return; /* saturated */
     if (k + 1 >= pk->nb && !bucket_grow(pk))
         return;
     uint32_t last = pk->start[k + 1] - 1;
-    pool_swap(pk, pk->pos[p], last);
+    pool_swap(pk, pk->pc[p].pos, last);
     pk->start[k + 1]--;
-    pk->key[p] = k + 1;
+    pk->pc[p].key = k + 1;
     shuffle_in(pk, p);
 }
 
 void bt_picker_dec(bt_picker *pk, uint32_t p)
 {
     assert(p < pk->n);
-    assert(pk->avail[p] > 0);
-    if (pk->avail[p] == 0)
+    assert(pk->pc[p].avail > 0);
+    if (pk->pc[p].avail == 0)
         return;
-    pk->avail[p]--;
-    if (pk->pos[p] == NONE)
+    pk->pc[p].avail--;
+    if (pk->pc[p].pos == NONE)
         return;
-    uint32_t k = pk->key[p];
-    if (k <= pk->avail[p])
+    uint32_t k = pk->pc[p].key;
+    if (k <= pk->pc[p].avail)
         return;
-    pool_swap(pk, pk->pos[p], pk->start[k]);
+    pool_swap(pk, pk->pc[p].pos, pk->start[k]);
     pk->start[k]++;
-    pk->key[p] = k - 1;
+    pk->pc[p].key = k - 1;
     shuffle_in(pk, p);
 }
 
@@ -295,7 +300,7 @@ void bt_picker_promote_seed(bt_picker *pk, const bt_bitfield *bf)
 uint32_t bt_picker_availability(const bt_picker *pk, uint32_t p)
 {
     assert(p < pk->n);
-    return pk->avail[p] + pk->seeds;
+    return pk->pc[p].avail + pk->seeds;
 }
 
 /* ---- own pieces ---- */
@@ -350,11 +355,11 @@ static void rec_free(bt_picker *pk, uint32_t r)
         pk->spare[pk->nspare++] = x->blocks;
     else
         bt_free(pk->mem, x->blocks);
-    pk->act[x->piece] = NONE;
+    pk->pc[x->piece].act = NONE;
     uint32_t last = --pk->nrecs;
     if (r != last) {
         pk->recs[r] = pk->recs[last];
-        pk->act[pk->recs[r].piece] = r;
+        pk->pc[pk->recs[r].piece].act = r;
         if (pk->recs[r].open_pos != NONE)
             pk->open[pk->recs[r].open_pos] = r;
     }
@@ -399,7 +404,7 @@ static uint32_t rec_start(bt_picker *pk, uint32_t p)
                         .open_pos = NONE,
                         .seq = pk->seq++,
                         .blocks = blocks};
-    pk->act[p] = r;
+    pk->pc[p].act = r;
     open_add(pk, r);
     return r;
 }
@@ -444,7 +449,7 @@ static bool peer_ok(const query *q, uint32_t p)
 /* A pool piece this peer can give us. */
 static bool new_ok(const bt_picker *pk, const query *q, uint32_t p)
 {
-    return pk->pos[p] != NONE && pk->avail[p] + pk->seeds > 0 && peer_ok(q, p);
+    return pk->pc[p].pos != NONE && pk->pc[p].avail + pk->seeds > 0 && peer_ok(q, p);
 }
 
 /* Strict priority: open pieces the peer has, fewest unrequested blocks first, then oldest. */
@@ -476,14 +481,20 @@ static uint32_t next_rarest(bt_picker *pk, query *q)
         q->cursor = pk->seeds > 0 ? 0 : pk->start[1];
         q->walking = true;
     }
-    for (uint32_t i = q->cursor; i < pk->start[pk->nb]; i++) {
+    /* Every piece from the cursor on is available: with a seed, all are; without, bucket
+     * k >= 1 holds pieces of availability >= k (a key never exceeds its availability). */
+    const uint32_t end = pk->start[pk->nb];
+    const bt_bitfield *has = q->has, *allowed = q->allowed;
+    assert(q->cursor >= end || pk->pc[pk->order[q->cursor]].avail + pk->seeds > 0);
+    for (uint32_t i = q->cursor; i < end; i++) {
         uint32_t p = pk->order[i];
-        if (pk->avail[p] + pk->seeds > 0 && peer_ok(q, p)) {
+        if ((has == NULL || bt_bitfield_get(has, p)) &&
+            (allowed == NULL || bt_bitfield_get(allowed, p))) {
             q->cursor = i;
             return p;
         }
     }
-    q->cursor = pk->start[pk->nb];
+    q->cursor = end;
     return NONE;
 }
 
@@ -521,7 +532,7 @@ static uint32_t next_random(bt_picker *pk, const query *q)
 
 static uint32_t next_sequential(bt_picker *pk, query *q)
 {
-    while (pk->seq_next < pk->n && pk->pos[pk->seq_next] == NONE)
+    while (pk->seq_next < pk->n && pk->pc[pk->seq_next].pos == NONE)
         pk->seq_next++;
     if (!q->walking) {
         q->cursor = pk->seq_next;
@@ -552,7 +563,7 @@ static uint32_t next_allowed(bt_picker *pk, const query *q, bool random)
                     best = p;
             } else if (pk->cfg.strategy == BT_PICK_SEQUENTIAL) {
                 return p;
-            } else if (best == NONE || pk->pos[p] < pk->pos[best]) {
+            } else if (best == NONE || pk->pc[p].pos < pk->pc[best].pos) {
                 best = p;
             }
         }
@@ -647,9 +658,9 @@ uint32_t bt_picker_pick(bt_picker *pk, const bt_bitfield *peer_has, const bt_bit
 /* Finds the block state of |b| in a started piece; NULL if |b| is not exactly one. */
 static blk *find_block(bt_picker *pk, const bt_block *b, uint32_t *rp)
 {
-    if (b->piece >= pk->n || pk->act[b->piece] == NONE || b->begin % pk->cfg.block_len != 0)
+    if (b->piece >= pk->n || pk->pc[b->piece].act == NONE || b->begin % pk->cfg.block_len != 0)
         return NULL;
-    uint32_t r = pk->act[b->piece];
+    uint32_t r = pk->pc[b->piece].act;
     uint32_t i = b->begin / pk->cfg.block_len;
     if (i >= pk->recs[r].nblocks || b->length != block_size(pk, b->piece, i))
         return NULL;
@@ -713,9 +724,9 @@ int bt_picker_received(bt_picker *pk, const bt_block *b, bt_conn_id who, uint32_
 
 uint32_t bt_picker_sources(const bt_picker *pk, uint32_t piece, uint32_t *out, uint32_t max)
 {
-    if (piece >= pk->n || pk->act[piece] == NONE)
+    if (piece >= pk->n || pk->pc[piece].act == NONE)
         return 0;
-    const rec *x = &pk->recs[pk->act[piece]];
+    const rec *x = &pk->recs[pk->pc[piece].act];
     uint32_t count = 0;
     uint64_t lo = 0; /* the next source is >= lo */
     for (;;) {
@@ -737,7 +748,7 @@ uint32_t bt_picker_sources(const bt_picker *pk, uint32_t piece, uint32_t *out, u
 void bt_picker_verified(bt_picker *pk, uint32_t piece, bool ok)
 {
     assert(piece < pk->n);
-    uint32_t r = pk->act[piece];
+    uint32_t r = pk->pc[piece].act;
     if (r == NONE || pk->recs[r].nrecv != pk->recs[r].nblocks)
         return;
     uint32_t nblocks = pk->recs[r].nblocks;
@@ -756,12 +767,12 @@ void bt_picker_set_have(bt_picker *pk, uint32_t piece)
     assert(piece < pk->n);
     if (bt_bitfield_get(&pk->have, piece))
         return;
-    if (pk->pos[piece] != NONE) {
+    if (pk->pc[piece].pos != NONE) {
         pool_remove(pk, piece);
         pk->free_total -= bt_picker_blocks_in_piece(pk, piece);
-    } else if (pk->act[piece] != NONE) {
-        pk->free_total -= pk->recs[pk->act[piece]].nfree;
-        rec_free(pk, pk->act[piece]);
+    } else if (pk->pc[piece].act != NONE) {
+        pk->free_total -= pk->recs[pk->pc[piece].act].nfree;
+        rec_free(pk, pk->pc[piece].act);
     }
     bt_bitfield_set(&pk->have, piece);
     pk->bytes_left -= bt_picker_piece_size(pk, piece);
@@ -793,16 +804,12 @@ static int alloc_arrays(bt_picker *pk)
 {
     size_t n = pk->n;
     const bt_mem *m = pk->mem;
-    pk->avail = bt_calloc(m, n, sizeof(uint32_t));
+    pk->pc = bt_calloc(m, n, sizeof(bt_piece_info));
     pk->order = bt_malloc(m, n * sizeof(uint32_t));
-    pk->pos = bt_malloc(m, n * sizeof(uint32_t));
-    pk->key = bt_calloc(m, n, sizeof(uint32_t));
-    pk->act = bt_malloc(m, n * sizeof(uint32_t));
     pk->start = bt_malloc(m, (FIRST_BUCKETS + 1) * sizeof(uint32_t));
     if (pk->cfg.strategy == BT_PICK_RANDOM)
         pk->perm = bt_malloc(m, n * sizeof(uint32_t));
-    if (pk->avail == NULL || pk->order == NULL || pk->pos == NULL || pk->key == NULL ||
-        pk->act == NULL || pk->start == NULL ||
+    if (pk->pc == NULL || pk->order == NULL || pk->start == NULL ||
         (pk->cfg.strategy == BT_PICK_RANDOM && pk->perm == NULL))
         return BT_ERR_NOMEM;
     return bt_bitfield_init(&pk->have, pk->n, m);
@@ -827,11 +834,11 @@ int bt_picker_new(bt_picker **out, const bt_picker_config *cfg, bt_pcg32 *rng, c
     }
     for (uint32_t i = 0; i < pk->n; i++) {
         pk->order[i] = i;
-        pk->act[i] = NONE;
+        pk->pc[i].act = NONE;
     }
     shuffle(rng, pk->order, pk->n); /* random order within bucket 0 */
     for (uint32_t i = 0; i < pk->n; i++)
-        pk->pos[pk->order[i]] = i;
+        pk->pc[pk->order[i]].pos = i;
     pk->nb = FIRST_BUCKETS;
     pk->start[0] = 0;
     for (uint32_t k = 1; k <= pk->nb; k++)
@@ -856,8 +863,7 @@ void bt_picker_del(bt_picker *pk)
         bt_free(m, pk->recs[r].blocks);
     for (uint32_t i = 0; i < pk->nspare; i++)
         bt_free(m, pk->spare[i]);
-    void *arrays[] = {pk->avail, pk->order, pk->pos,  pk->key, pk->act,
-                      pk->start, pk->perm,  pk->recs, pk->open};
+    void *arrays[] = {pk->pc, pk->order, pk->start, pk->perm, pk->recs, pk->open};
     for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++) {
         if (arrays[i] != NULL)
             bt_free(m, arrays[i]);
@@ -878,12 +884,12 @@ static bool check_pool(const bt_picker *pk)
             return false;
         for (uint32_t i = pk->start[k]; i < pk->start[k + 1]; i++) {
             uint32_t p = pk->order[i];
-            if (p >= pk->n || pk->pos[p] != i || pk->key[p] != k || pk->act[p] != NONE ||
+            if (p >= pk->n || pk->pc[p].pos != i || pk->pc[p].key != k || pk->pc[p].act != NONE ||
                 bt_bitfield_get(&pk->have, p))
                 return false;
             /* key == availability, unless the piece saturated in a top bucket when the
              * buckets could not grow (a key >= FIRST_BUCKETS - 1, then below availability) */
-            if (k != pk->avail[p] && !(k >= FIRST_BUCKETS - 1 && pk->avail[p] > k))
+            if (k != pk->pc[p].avail && !(k >= FIRST_BUCKETS - 1 && pk->pc[p].avail > k))
                 return false;
             if (p < pk->seq_next)
                 return false;
@@ -896,7 +902,7 @@ static bool check_rec(const bt_picker *pk, uint32_t r, uint64_t *nfree)
 {
     const rec *x = &pk->recs[r];
     uint32_t f = 0, got = 0;
-    if (x->piece >= pk->n || pk->act[x->piece] != r || pk->pos[x->piece] != NONE ||
+    if (x->piece >= pk->n || pk->pc[x->piece].act != r || pk->pc[x->piece].pos != NONE ||
         x->nblocks != bt_picker_blocks_in_piece(pk, x->piece))
         return false;
     for (uint32_t b = 0; b < x->nblocks; b++) {
@@ -925,13 +931,13 @@ int bt_picker_check(const bt_picker *pk)
             return BT_ERR_STATE;
     }
     for (uint32_t p = 0; p < pk->n; p++) {
-        if (pk->pos[p] != NONE) {
+        if (pk->pc[p].pos != NONE) {
             pooled++;
             nfree += bt_picker_blocks_in_piece(pk, p);
         }
         if (!bt_bitfield_get(&pk->have, p))
             left += bt_picker_piece_size(pk, p);
-        else if (pk->pos[p] != NONE || pk->act[p] != NONE)
+        else if (pk->pc[p].pos != NONE || pk->pc[p].act != NONE)
             return BT_ERR_STATE;
     }
     if (pooled != pk->start[pk->nb] || nfree != pk->free_total || left != pk->bytes_left)

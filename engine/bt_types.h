@@ -77,10 +77,15 @@ typedef struct bt_buf {
     size_t cap;
     size_t max; /* hard limit on len; 0 means SIZE_MAX */
     int err;
+    bool inl;   /* |data| is storage its owner embeds (bt_buf_init_inline): never freed */
     const bt_mem *mem;
 } bt_buf;
 
 void bt_buf_init(bt_buf *b, const bt_mem *mem, size_t max);
+/* Starts in |cap| bytes of |storage| the owner embeds next to the buffer (small buffers then
+ * need no allocation and share cache lines with their owner); moves to the heap when it
+ * outgrows them. |storage| must stay put while the buffer lives. */
+void bt_buf_init_inline(bt_buf *b, const bt_mem *mem, size_t max, uint8_t *storage, size_t cap);
 void bt_buf_free(bt_buf *b);
 void bt_buf_reset(bt_buf *b);             /* len = 0, err = 0; keeps the allocation */
 int bt_buf_reserve(bt_buf *b, size_t extra); /* 0 or BT_ERR_NOMEM / BT_ERR_LIMIT */

@@ -138,6 +138,10 @@ bt_time_us sim_net_next_time(const sim_net *n);
  * only be deleted. */
 int sim_net_poll(sim_net *n, bt_time_us now, sim_net_event *ev);
 
+/* The connection the earliest delivery in flight belongs to (UINT32_MAX if none):
+ * a hint for a host that wants to prefetch what that delivery will touch. Pure query. */
+uint32_t sim_net_next_delivery(const sim_net *n);
+
 /* Statistics. */
 typedef struct sim_net_host_stats {
     uint64_t bytes_up;     /* bytes that left through its uplink */

@@ -55,8 +55,10 @@ static void pair_init(sim_net *n, uint32_t conn)
     net_pair *p = &n->pairs[c->pair];
     memset(p, 0, sizeof(*p));
     p->conn = conn;
+    p->latency_us = sim_net_conn_latency(n, c);
     for (int d = 0; d < 2; d++) {
         net_flow *f = &p->f[d];
+        sim_net_link_path(n, c, d, f->link);
         for (int k = 0; k < ST_N; k++)
             f->next[k] = SIM_NONE;
         for (int k = 0; k < ST_N - 1; k++)
@@ -219,6 +221,7 @@ static void on_accept(sim_net *n, uint32_t conn)
     sim_net_emit(n, SIM_NET_EV_ACCEPT, conn, c->host[1], c->host[0], 0);
     if (!(c->flags & CONN_DEAD)) {
         c->flags |= CONN_ACCEPTED;
+        n->pairs[c->pair].f[1].ready = 1;
         sim_net_link_wake(n, c->pair * 2 + 1);
     }
 }
@@ -229,6 +232,7 @@ static void on_connected(sim_net *n, uint32_t conn)
     if (c->flags & (CONN_DEAD | CONN_GONE0))
         return;
     c->flags |= CONN_CONNECTED;
+    n->pairs[c->pair].f[0].ready = 1;
     sim_net_emit(n, SIM_NET_EV_CONNECTED, conn, c->host[0], c->host[1], 0);
     sim_net_link_wake(n, c->pair * 2);
 }
@@ -247,12 +251,12 @@ static void on_deliver(sim_net *n, uint32_t conn, uint32_t bytes, int dir)
     net_conn *c = &n->conns[conn];
     if (c->flags & CONN_DEAD)
         return;
-    n->hosts[c->host[!dir]].st.bytes_down += bytes;
     sim_net_emit(n, SIM_NET_EV_DELIVER, conn, c->host[!dir], c->host[dir], bytes);
     /* The window counts bytes until delivery: the ACK's trip back is folded into the window's
      * size (2 * bottleneck * RTT), which saves an event per chunk. */
     uint32_t fi = c->pair * 2 + (uint32_t)dir;
     net_flow *f = net_flow_at(n, fi);
+    n->links[f->link[ST_DOWN]].bytes += bytes;
     assert(f->inflight >= bytes);
     f->inflight -= bytes;
     sim_net_link_wake(n, fi);
@@ -265,7 +269,7 @@ static void dispatch(sim_net *n, const sim_event *ev)
         sim_net_link_done(n, ev->a);
         break;
     case EV_DELIVER:
-        on_deliver(n, ev->a, ev->b, (int)ev->x);
+        on_deliver(n, ev->a, ev->b, (int)(ev->x & 1));
         break;
     case EV_ACCEPT:
         on_accept(n, ev->a);
@@ -279,6 +283,24 @@ static void dispatch(sim_net *n, const sim_event *ev)
     default:
         assert(!"unknown internal event");
     }
+}
+
+/* Cache hint while the host handles the event being returned: the records the next internal
+ * event will read, if it is a delivery (its connection, and the flow pair it was sent on). */
+static void prefetch_next(const sim_net *n)
+{
+    const sim_event *d = sim_delayq_peek(&n->dq);
+    if (d == NULL || d->kind != EV_DELIVER)
+        return;
+    __builtin_prefetch(&n->conns[d->a]);
+    if ((d->x >> 1) < n->npairs)
+        __builtin_prefetch(&n->pairs[d->x >> 1].f[d->x & 1]);
+}
+
+uint32_t sim_net_next_delivery(const sim_net *n)
+{
+    const sim_event *d = sim_delayq_peek(&n->dq);
+    return d != NULL && d->kind == EV_DELIVER ? d->a : UINT32_MAX;
 }
 
 int sim_net_poll(sim_net *n, bt_time_us now, sim_net_event *ev)
@@ -300,6 +322,7 @@ int sim_net_poll(sim_net *n, bt_time_us now, sim_net_event *ev)
     }
     if (n->out[n->out_head].time > now)
         return 0;
+    prefetch_next(n);
     *ev = n->out[n->out_head++];
     if (--n->out_n == 0)
         n->out_head = 0;
@@ -309,7 +332,10 @@ int sim_net_poll(sim_net *n, bt_time_us now, sim_net_event *ev)
 void sim_net_host_stats_get(const sim_net *n, sim_host_id h, sim_net_host_stats *out)
 {
     assert(h < n->nhosts);
-    *out = n->hosts[h].st;
+    const net_link *up = &n->links[n->hosts[h].up];
+    out->bytes_up = up->bytes;
+    out->up_busy_us = up->busy_us;
+    out->bytes_down = n->links[n->hosts[h].down].bytes;
 }
 
 uint64_t sim_net_chunks(const sim_net *n)

@@ -5,8 +5,8 @@
 #define SIM_NET_INT_H
 
 #include "sim_delayq.h"
-#include "sim_grow.h"
 #include "sim_evq.h"
+#include "sim_grow.h"
 #include "sim_net.h"
 
 #define SIM_NONE UINT32_MAX
@@ -23,7 +23,8 @@ enum { ST_UP = 0, ST_TUP = 1, ST_TDOWN = 2, ST_DOWN = 3, ST_N = 4 };
 /* Internal event kinds (sim_event.kind). */
 enum {
     EV_LINK_DONE = 1, /* a = link: its current chunk is fully transmitted */
-    EV_DELIVER,       /* a = conn, b = bytes, x = direction: bytes reach the receiver */
+    EV_DELIVER,       /* a = conn, b = bytes, x = direction | pair slot << 1 (a cache hint:
+                         the slot may be recycled by then): bytes reach the receiver */
     EV_ACCEPT,        /* a = conn: the SYN reaches the callee */
     EV_CONNECTED,     /* a = conn: the SYN-ACK reaches the caller */
     EV_CLOSED,        /* a = conn, x = end to notify */
@@ -44,6 +45,8 @@ typedef struct net_link {
     uint32_t cur;        /* chunk being transmitted, SIM_NONE when idle */
     uint32_t owner;      /* host (uplink, downlink) or ISP (transit) */
     uint8_t stage;
+    uint64_t bytes;     /* uplink: bytes that left; downlink: bytes delivered (host stats) */
+    bt_time_us busy_us; /* uplink: time spent (or committed to) transmitting */
 } net_link;
 
 typedef struct net_host {
@@ -53,7 +56,6 @@ typedef struct net_host {
     bt_time_us latency_us;
     uint32_t *conns; /* connections that may still concern it (compacted on growth) */
     uint32_t nconns, conns_cap;
-    sim_net_host_stats st;
 } net_host;
 
 typedef struct net_isp {
@@ -67,23 +69,28 @@ typedef struct net_conn {
     uint32_t flags;
 } net_conn;
 
-/* One direction of a connection. Flow index = pair slot * 2 + direction. */
+/* One direction of a connection. Flow index = pair slot * 2 + direction. The path and the
+ * "may send" state are copied here from the hosts and the connection when they are set, so
+ * serving a chunk reads only the flow (and the links). */
 typedef struct net_flow {
     uint32_t buffered; /* bytes in the send buffer */
     uint32_t inflight; /* taken by the uplink, not yet delivered */
     uint32_t window;
+    uint8_t ready;  /* the connection is set up this way and not dead */
+    uint8_t listed; /* bit k: in the list of its stage-k link */
+    uint8_t want_writable;
+    uint8_t pend[ST_N];       /* chunks queued at stage k or on their way to it (k >= 1) */
+    uint32_t quantum;         /* uplink DRR quantum (sim_net_set_weight); 0 = chunk_bytes */
+    uint32_t link[ST_N];      /* its link at each stage, SIM_NONE where unlimited */
     uint32_t next[ST_N];      /* link list linkage per stage */
     uint32_t deficit[ST_N];   /* deficit round robin counter per stage */
     uint32_t qtail[ST_N - 1]; /* circular chunk FIFO at stages 1..3 (tail; tail.next = head) */
-    uint8_t pend[ST_N];       /* chunks queued at stage k or on their way to it (k >= 1) */
-    uint8_t listed;           /* bit k: in the list of its stage-k link */
-    uint8_t want_writable;
-    uint32_t quantum;         /* uplink DRR quantum (sim_net_set_weight); 0 = chunk_bytes */
 } net_flow;
 
 typedef struct net_pair {
     net_flow f[2];
-    uint32_t conn; /* owner; next free slot while on the free list */
+    uint32_t conn;         /* owner; next free slot while on the free list */
+    bt_time_us latency_us; /* one way, from the owner's hosts */
 } net_pair;
 
 typedef struct net_chunk {
@@ -148,6 +155,8 @@ void sim_net_link_wake(sim_net *n, uint32_t fi);
 void sim_net_link_done(sim_net *n, uint32_t l);
 /* Drops everything the flows of |conn| have buffered or queued; frees the pair if unlisted. */
 void sim_net_link_drop_conn(sim_net *n, uint32_t conn);
+/* The links of direction |dir| of |c| by stage, SIM_NONE where unlimited. */
+void sim_net_link_path(const sim_net *n, const net_conn *c, int dir, uint32_t link[ST_N]);
 /* Path window of direction |dir| of |c| (max(min_window, 2 * bottleneck * RTT)). */
 uint32_t sim_net_link_window(const sim_net *n, const net_conn *c, int dir);
 

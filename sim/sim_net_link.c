@@ -17,6 +17,8 @@ uint32_t sim_net_link_new(sim_net *n, uint64_t rate_Bps, uint8_t stage, uint32_t
     l->cur = SIM_NONE;
     l->owner = owner;
     l->stage = stage;
+    l->bytes = 0;
+    l->busy_us = 0;
     return n->nlinks++;
 }
 
@@ -164,7 +166,7 @@ static void start(sim_net *n, uint32_t li, uint32_t c)
     n->chunks[c].stage = l->stage;
     n->chunks_served++;
     if (l->stage == ST_UP)
-        n->hosts[l->owner].st.up_busy_us += d;
+        l->busy_us += d;
     sim_net_schedule(n, n->now + d, EV_LINK_DONE, li, 0, 0);
 }
 
@@ -186,18 +188,24 @@ static uint32_t stage_link(const sim_net *n, const net_conn *c, int dir, int k)
     }
 }
 
-/* The first limited stage after |k| (ST_N when the chunk has reached the receiver). */
-static int next_stage(const sim_net *n, const net_conn *c, int dir, int k)
+void sim_net_link_path(const sim_net *n, const net_conn *c, int dir, uint32_t link[ST_N])
 {
-    while (++k < ST_N && stage_link(n, c, dir, k) == SIM_NONE) {
+    for (int k = 0; k < ST_N; k++)
+        link[k] = stage_link(n, c, dir, k);
+}
+
+/* The first limited stage after |k| (ST_N when the chunk has reached the receiver). */
+static inline int next_stage(const net_flow *f, int k)
+{
+    while (++k < ST_N && f->link[k] == SIM_NONE) {
     }
     return k;
 }
 
 /* The last limited stage before |k| >= 1 (the uplink at worst). */
-static int prev_stage(const sim_net *n, const net_conn *c, int dir, int k)
+static inline int prev_stage(const net_flow *f, int k)
 {
-    while (--k > ST_UP && stage_link(n, c, dir, k) == SIM_NONE) {
+    while (--k > ST_UP && f->link[k] == SIM_NONE) {
     }
     return k;
 }
@@ -207,12 +215,10 @@ static int prev_stage(const sim_net *n, const net_conn *c, int dir, int k)
 /* Bytes the uplink may take from flow |fi| now (0: not eligible); *nk: the next stage. */
 static uint32_t take_size(sim_net *n, uint32_t fi, int *nk)
 {
-    const net_conn *c = net_flow_conn(n, fi);
     const net_flow *f = net_flow_at(n, fi);
-    uint32_t may = (fi & 1) ? CONN_ACCEPTED : CONN_CONNECTED;
-    if ((c->flags & CONN_DEAD) || !(c->flags & may) || f->inflight >= f->window || f->buffered == 0)
+    if (!f->ready || f->inflight >= f->window || f->buffered == 0)
         return 0;
-    *nk = next_stage(n, c, (int)(fi & 1), ST_UP);
+    *nk = next_stage(f, ST_UP);
     if (f->pend[*nk] >= SIM_NET_HOP_CHUNKS)
         return 0; /* held back downstream */
     uint32_t sz = f->window - f->inflight;
@@ -263,8 +269,7 @@ void sim_net_link_wake(sim_net *n, uint32_t fi)
     int nk;
     if ((f->listed & (1u << ST_UP)) || take_size(n, fi, &nk) == 0)
         return;
-    const net_conn *c = net_flow_conn(n, fi);
-    uint32_t li = n->hosts[c->host[fi & 1]].up;
+    uint32_t li = f->link[ST_UP];
     list_append(n, &n->links[li], fi);
     if (n->links[li].cur == SIM_NONE)
         serve_up(n, li);
@@ -277,16 +282,15 @@ static void serve_queue(sim_net *n, uint32_t li);
 /* Flow |fi| may pass chunks to stage |k| again: its link at the previous stage resumes it. */
 static void unblock(sim_net *n, uint32_t fi, int k)
 {
-    const net_conn *c = net_flow_conn(n, fi);
-    int dir = (int)(fi & 1), pk = prev_stage(n, c, dir, k);
+    net_flow *f = net_flow_at(n, fi);
+    int pk = prev_stage(f, k);
     if (pk == ST_UP) {
         sim_net_link_wake(n, fi);
         return;
     }
-    net_flow *f = net_flow_at(n, fi);
     if (f->qtail[pk - 1] == SIM_NONE || (f->listed & (1u << pk)))
         return;
-    uint32_t li = stage_link(n, c, dir, pk);
+    uint32_t li = f->link[pk];
     list_append(n, &n->links[li], fi);
     if (n->links[li].cur == SIM_NONE)
         serve_queue(n, li);
@@ -304,7 +308,7 @@ static void serve_queue(sim_net *n, uint32_t li)
             list_pop(n, l);
             continue;
         }
-        int nk = next_stage(n, net_flow_conn(n, fi), (int)(fi & 1), k);
+        int nk = next_stage(f, k);
         if (nk < ST_N && f->pend[nk] >= SIM_NET_HOP_CHUNKS) {
             list_pop(n, l); /* held back downstream; unblock() lists it again */
             continue;
@@ -338,17 +342,17 @@ static void serve(sim_net *n, uint32_t li)
 static void forward(sim_net *n, uint32_t c)
 {
     net_chunk ch = n->chunks[c];
-    net_conn *cn = &n->conns[ch.conn];
-    int k = next_stage(n, cn, ch.dir, ch.stage);
+    const net_conn *cn = &n->conns[ch.conn];
+    uint32_t fi = cn->pair * 2 + ch.dir;
+    net_flow *f = net_flow_at(n, fi);
+    int k = next_stage(f, ch.stage);
     if (k == ST_N) {
-        sim_net_schedule_after(n, sim_net_conn_latency(n, cn), EV_DELIVER, ch.conn, ch.bytes,
-                               ch.dir);
+        sim_net_schedule_after(n, n->pairs[cn->pair].latency_us, EV_DELIVER, ch.conn, ch.bytes,
+                               ch.dir | (uint64_t)cn->pair << 1);
         chunk_free(n, c);
         return;
     }
-    uint32_t li = stage_link(n, cn, ch.dir, k);
-    uint32_t fi = cn->pair * 2 + ch.dir;
-    net_flow *f = net_flow_at(n, fi);
+    uint32_t li = f->link[k];
     fifo_push(n, &f->qtail[k - 1], c);
     if (!(f->listed & (1u << k))) {
         list_append(n, &n->links[li], fi);
@@ -364,7 +368,7 @@ void sim_net_link_done(sim_net *n, uint32_t li)
     assert(c != SIM_NONE);
     l->cur = SIM_NONE;
     if (l->stage == ST_UP)
-        n->hosts[l->owner].st.bytes_up += n->chunks[c].bytes;
+        l->bytes += n->chunks[c].bytes;
     if (n->conns[n->chunks[c].conn].flags & CONN_DEAD)
         chunk_free(n, c);
     else
@@ -384,6 +388,7 @@ void sim_net_link_drop_conn(sim_net *n, uint32_t conn)
         f->buffered = 0;
         f->inflight = 0;
         f->want_writable = 0;
+        f->ready = 0;
         memset(f->pend, 0, sizeof(f->pend));
         for (int k = 0; k < ST_N - 1; k++) {
             while (f->qtail[k] != SIM_NONE)

@@ -8,7 +8,7 @@
 void sim_stream_init(sim_stream *s)
 {
     memset(s, 0, sizeof(*s));
-    bt_buf_init(&s->bytes, bt_mem_default(), 0);
+    bt_buf_init_inline(&s->bytes, bt_mem_default(), 0, s->inline_bytes, sizeof(s->inline_bytes));
     s->spans = s->inline_spans;
     s->cap = SIM_STREAM_INLINE_SPANS;
 }

@@ -19,15 +19,20 @@ typedef struct sim_span {
     uint32_t piece, begin; /* payload spans */
 } sim_span;
 
-#define SIM_STREAM_INLINE_SPANS 4 /* spans held in the stream itself (a power of two) */
+#define SIM_STREAM_INLINE_SPANS 4  /* spans held in the stream itself (a power of two) */
+#define SIM_STREAM_INLINE_BYTES 64 /* real bytes held in the stream itself */
 
+/* The small queues live in the stream itself: most streams carry a few control messages at a
+ * time, and a delivery then touches only the stream's own (adjacent) cache lines. */
 typedef struct sim_stream {
-    bt_buf bytes;      /* real bytes of CTRL and PAYLOAD spans, from |off| on */
-    size_t off;
     sim_span *spans;   /* ring: |inline_spans| until it needs more, then the heap */
     uint32_t head, count, cap;
+    size_t off;
+    bt_buf bytes;      /* real bytes of CTRL and PAYLOAD spans, from |off| on: |inline_bytes|
+                          until they need more, then the heap */
     uint64_t queued;   /* bytes in all spans */
     sim_span inline_spans[SIM_STREAM_INLINE_SPANS];
+    uint8_t inline_bytes[SIM_STREAM_INLINE_BYTES];
 } sim_stream;
 
 void sim_stream_init(sim_stream *s);

@@ -412,10 +412,20 @@ static bool finished(const sim_world *w)
     return w->cfg.stop_when_done && w->pending_joins == 0 && w->leechers == 0 && w->joined > 0;
 }
 
+/* Cache hint (no effect on behaviour): the record of the connection the next delivery in
+ * flight belongs to, fetched while this event is handled. */
+static inline void prefetch_next_delivery(const sim_world *w)
+{
+    uint32_t nid = sim_net_next_delivery(w->net);
+    if (nid < w->nconns && w->conns[nid] != NULL)
+        sim_prefetch(w->conns[nid], sizeof(sim_conn));
+}
+
 int sim_world_run(sim_world *w, void (*fn)(void *ctx, const sim_progress *p), void *ctx,
                   uint64_t every)
 {
     uint64_t next_report = every;
+    sim_world_reserve_memory(((uint64_t)w->npeers << 19) + (64u << 20)); /* ~512 KiB a peer */
     while (w->err == 0 && !finished(w)) {
         bt_time_us tq = sim_evq_next_time(&w->q), tn = sim_net_next_time(w->net);
         bt_time_us t = tq < tn ? tq : tn;
@@ -427,6 +437,7 @@ int sim_world_run(sim_world *w, void (*fn)(void *ctx, const sim_progress *p), vo
         while (w->err == 0 && (polled = sim_net_poll(w->net, t, &nev)) == 1) {
             w->events++;
             w->ev_by_kind[8 + (nev.type & 7)]++;
+            prefetch_next_delivery(w);
             sim_host_net_event(w, &nev);
         }
         if (polled < 0)

@@ -80,7 +80,9 @@ typedef struct sim_progress {
 
 /* Runs until the duration, or until done (see stop_when_done). |fn| (may be NULL) is called
  * with |ctx| every |every| events (the caller may print it; the world never reads a clock).
- * Returns 0 or a negative bt_err. */
+ * First reserves heap for the swarm in transparent huge pages where available (glibc on Linux:
+ * sets malloc's trim threshold to the maximum and its mmap threshold to 32 MiB for the
+ * process; see sim_world_mem.c). Returns 0 or a negative bt_err. */
 int sim_world_run(sim_world *w, void (*fn)(void *ctx, const sim_progress *p), void *ctx,
                   uint64_t every);
 

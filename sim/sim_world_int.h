@@ -25,22 +25,23 @@ typedef struct sim_link {
 } sim_link;
 
 typedef struct sim_peer {
-    sim_peer_result r;
-    sim_peer_params p;
+    /* Hot: what every network event and engine call of the peer touches, on one line. */
     bt_client *c;            /* NULL before joining and after leaving */
     sim_host_id host;
-    bt_addr addr;
-    uint8_t *store;          /* real-bytes mode: the peer's copy of the content */
-    uint8_t *taint;          /* virtual mode: pieces with a block from a corrupt peer */
-    uint64_t corrupt_key;    /* keys its corrupt-block decisions (sim_world_block_corrupt) */
-    uint8_t *have;           /* verified pieces (bit set) for availability */
-    sim_link *links;         /* sorted by cid */
     uint32_t nlinks, links_cap;
+    sim_link *links;         /* sorted by cid */
     bt_time_us timer_at;
     uint64_t timer_gen;
+    bool present, complete, tracked, tracked_seed;
+    uint8_t *taint;          /* virtual mode: pieces with a block from a corrupt peer */
+    uint8_t *have;           /* verified pieces (bit set) for availability */
+    sim_peer_result r;
+    sim_peer_params p;
+    bt_addr addr;
+    uint8_t *store;          /* real-bytes mode: the peer's copy of the content */
+    uint64_t corrupt_key;    /* keys its corrupt-block decisions (sim_world_block_corrupt) */
     bt_announce_req pending; /* the announce in flight to the tracker */
     bt_buf reply;            /* the tracker's reply body in flight back */
-    bool present, complete, tracked, tracked_seed;
     bt_time_us tracker_seen;
     uint32_t tracker_pos;    /* index in the tracker's list */
 } sim_peer;
@@ -48,8 +49,8 @@ typedef struct sim_peer {
 typedef struct sim_conn {
     uint32_t a, b;           /* peers; a called */
     bt_conn_id ca, cb;       /* BT_CONN_NONE until known */
-    sim_stream dir[2];       /* 0: a -> b, 1: b -> a */
     bool open[2];            /* side a / side b's engine still has the connection */
+    sim_stream dir[2];       /* 0: a -> b, 1: b -> a */
 } sim_conn;
 
 struct sim_world {
@@ -85,6 +86,19 @@ struct sim_world {
     uint64_t *unchoke_us;    /* closed connections: [(from * nclasses + to) * 2 + optimistic] */
     int err;                 /* first fatal error */
 };
+
+/* Asks for the |n| bytes at |p| at once (a cache hint, no effect on behaviour): a record whose
+ * fields are read one after another through pointers then costs about one memory latency,
+ * not one per line. */
+static inline void sim_prefetch(const void *p, size_t n)
+{
+    for (size_t off = 0; off < n; off += 64)
+        __builtin_prefetch((const char *)p + off);
+}
+
+/* sim_world_mem.c: makes room for about |bytes| of heap in memory the kernel may back with
+ * transparent huge pages (tunes glibc's malloc: no trimming, mmap only above 32 MiB). */
+void sim_world_reserve_memory(uint64_t bytes);
 
 /* sim_world.c */
 int sim_world_fail(sim_world *w, int err);
