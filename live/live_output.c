@@ -13,9 +13,10 @@ static const struct {
     const char *prefix; /* compared over its length */
     const char *name;
 } client_names[] = {
-    {"-TR", "transmission"}, {"-LT", "libtorrent"}, {"-lt", "rtorrent"}, {"-qB", "qbittorrent"},
-    {"-DE", "deluge"},       {"-UT", "utorrent"},   {"-AZ", "vuze"},     {"-BC", "bitcomet"},
-    {"-BT", "bittorrent"},   {"-SL", "swarmlab"},   {"A2-", "aria2"},    {"-KT", "ktorrent"},
+    {"-TR", "transmission"}, {"-LT", "libtorrent"}, {"-lt", "rtorrent"},
+    {"-qB", "qbittorrent"},  {"-DE", "deluge"},     {"-UT", "utorrent"},
+    {"-AZ", "vuze"},         {"-BC", "bitcomet"},   {"-BT", "bittorrent"},
+    {"-SL", "swarmlab"},     {"A2-", "aria2"},      {"-KT", "ktorrent"},
     {"-WW", "webtorrent"},   {"-XL", "xunlei"},     {"-FD", "free_download_manager"},
     {"-BI", "biglybt"},      {"M", "mainline"},
 };
@@ -167,6 +168,8 @@ static out_peer *activate(live_out *o, const bt_conn_info *ci, bt_conn_id id, bt
     p->addr = ci->addr;
     p->left = BT_TIME_NEVER;
     p->last_up = p->last_down = 0;
+    p->rate_up = p->rate_down = 0;
+    p->rate_t = now;
     return p;
 }
 
@@ -180,8 +183,17 @@ static void update(live_out *o, out_peer *p, const bt_conn_info *ci, bt_time_us 
         p->down_leeching += dd;
     p->last_down = ci->down_total;
     p->last_up = ci->up_total;
-    p->peak_from = ci->down_rate > p->peak_from ? ci->down_rate : p->peak_from;
-    p->peak_to = ci->up_rate > p->peak_to ? ci->up_rate : p->peak_to;
+    /* peak rates over intervals of at least a second (shorter ones are too noisy) */
+    p->rate_down += dd;
+    p->rate_up += du;
+    bt_time_us dt = now - p->rate_t;
+    if (dt >= BT_US_PER_S) {
+        uint64_t from = p->rate_down * BT_US_PER_S / dt, to = p->rate_up * BT_US_PER_S / dt;
+        p->peak_from = from > p->peak_from ? from : p->peak_from;
+        p->peak_to = to > p->peak_to ? to : p->peak_to;
+        p->rate_down = p->rate_up = 0;
+        p->rate_t = now;
+    }
     if (ci->is_seed && p->complete == BT_TIME_NEVER)
         p->complete = p->seed_at_join ? p->join : rel(o, now);
 }
@@ -300,8 +312,7 @@ static int w_series(const live_out *o, const bt_client_stats *st, bt_time_us now
     (void)now;
     return live_out_write_series(o, p);
 }
-static int w_completion(const live_out *o, const bt_client_stats *st, bt_time_us now,
-                        const char *p)
+static int w_completion(const live_out *o, const bt_client_stats *st, bt_time_us now, const char *p)
 {
     (void)now;
     return live_out_write_completion(o, st, p);

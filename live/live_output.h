@@ -20,8 +20,8 @@ const char *live_peer_class(const uint8_t peer_id[20]);
 typedef struct live_out_info {
     const char *torrent_path;
     const bt_metainfo *m;
-    bool seed;        /* `live seed`: our own row has the seed role */
-    uint16_t port;    /* the port we listen on */
+    bool seed;           /* `live seed`: our own row has the seed role */
+    uint16_t port;       /* the port we listen on */
     uint64_t start_unix; /* wall-clock start, seconds (run.json only) */
 } live_out_info;
 

@@ -10,13 +10,15 @@
 typedef struct out_peer {
     uint8_t pid[20];
     bt_addr addr;
-    uint8_t cls;            /* index into live_out.classes */
+    uint8_t cls; /* index into live_out.classes */
     bool active, seed_at_join;
-    bt_conn_id conn;        /* while active */
+    bt_conn_id conn;                 /* while active */
     bt_time_us join, complete, left; /* relative to t0; BT_TIME_NEVER if not */
-    uint64_t up, down;      /* payload bytes we sent it / it sent us */
-    uint64_t down_leeching; /* bytes it sent us while it was not a seed */
+    uint64_t up, down;               /* payload bytes we sent it / it sent us */
+    uint64_t down_leeching;          /* bytes it sent us while it was not a seed */
     uint64_t last_up, last_down;     /* the connection's totals at the last sample */
+    uint64_t rate_up, rate_down;     /* bytes since |rate_t| */
+    bt_time_us rate_t;               /* start of the current rate interval */
     uint64_t peak_from, peak_to;     /* highest rates seen from it / to it (bytes/s) */
 } out_peer;
 

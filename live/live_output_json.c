@@ -76,8 +76,7 @@ static json_t *class_json(acc *a, bool seed_role)
     json_object_set_new(o, "download_time_s", t);
     json_object_set_new(o, "bytes_up", json_integer((json_int_t)a->up));
     json_object_set_new(o, "bytes_down", json_integer((json_int_t)a->down));
-    json_object_set_new(o, "share_ratio",
-                        json_real(a->down ? (double)a->up / (double)a->down : 0));
+    json_object_set_new(o, "share_ratio", json_real(a->down ? (double)a->up / (double)a->down : 0));
     json_object_set_new(o, "upload_utilisation", json_null()); /* capacities are unknown */
     json_object_set_new(o, "fairness", fairness(a));
     return o;
@@ -87,8 +86,8 @@ static json_t *class_json(acc *a, bool seed_role)
 static void accumulate(const live_out *o, const bt_client_stats *st, acc *accs)
 {
     double total = (double)o->info.m->total_length;
-    bt_time_us done = st->complete && st->completed_at != BT_TIME_NEVER ? st->completed_at
-                                                                       : BT_TIME_NEVER;
+    bt_time_us done =
+        st->complete && st->completed_at != BT_TIME_NEVER ? st->completed_at : BT_TIME_NEVER;
     double dl = o->info.seed || done == BT_TIME_NEVER || st->pieces_verified == 0
                     ? -1.0
                     : (double)(done > o->t0 ? done - o->t0 : 0) / 1e6;
@@ -117,8 +116,7 @@ static bool seed_role(const live_out *o, uint32_t k)
     return true;
 }
 
-static json_t *summary_json(const live_out *o, const bt_client_stats *st, bt_time_us now,
-                            acc *accs)
+static json_t *summary_json(const live_out *o, const bt_client_stats *st, bt_time_us now, acc *accs)
 {
     char hex[41];
     for (int i = 0; i < 20; i++)

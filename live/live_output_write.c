@@ -7,7 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-static double secs(bt_time_us t) { return t == BT_TIME_NEVER ? -1.0 : (double)t / 1e6; }
+static double secs(bt_time_us t)
+{
+    return t == BT_TIME_NEVER ? -1.0 : (double)t / 1e6;
+}
 
 static int close_out(FILE *f)
 {
@@ -32,8 +35,9 @@ static double self_download_s(const live_out *o, const bt_client_stats *st)
 
 static void self_row(FILE *f, const live_out *o, const bt_client_stats *st)
 {
-    fprintf(f, "0\tself\t0\t%llu\t%llu\t0.000\t0.000000\t%.6f\t-1.000000\t-\t%.6f\t%llu\t%llu\t%u"
-               "\t-\t0\t0",
+    fprintf(f,
+            "0\tself\t0\t%llu\t%llu\t0.000\t0.000000\t%.6f\t-1.000000\t-\t%.6f\t%llu\t%llu\t%u"
+            "\t-\t0\t0",
             (unsigned long long)o->peak_up, (unsigned long long)o->peak_down,
             secs(self_complete(o, st)), self_download_s(o, st), (unsigned long long)st->uploaded,
             (unsigned long long)st->downloaded, st->hash_failures);
@@ -111,9 +115,9 @@ int live_out_write_series(const live_out *o, const char *path)
     for (size_t i = 0; i < o->nsamples; i++) {
         const out_sample *s = &o->samples[i];
         fprintf(f, "%.3f\t%u\t%u\t%llu\t%u\t%.4f\t%llu\t%llu\t%u\t%u\n", (double)s->t / 1e6,
-                s->leechers, s->seeds, (unsigned long long)(s->down_Bps + s->up_Bps),
-                s->avail_min, s->avail_mean, (unsigned long long)s->down_Bps,
-                (unsigned long long)s->up_Bps, s->pieces, s->conns);
+                s->leechers, s->seeds, (unsigned long long)(s->down_Bps + s->up_Bps), s->avail_min,
+                s->avail_mean, (unsigned long long)s->down_Bps, (unsigned long long)s->up_Bps,
+                s->pieces, s->conns);
     }
     return close_out(f);
 }

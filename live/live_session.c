@@ -39,7 +39,7 @@ typedef struct session {
     live_out *out; /* --results */
     struct event *sampler;
     bt_time_us out_t, out_written, out_sampled;
-    uint64_t out_down, out_up;
+    uint64_t out_down, out_up, out_rate_down, out_rate_up;
 } session;
 
 /* ---- --results: sample the connections, append a timeseries row, rewrite the files ---- */
@@ -60,11 +60,14 @@ static void on_sample(evutil_socket_t fd, short what, void *arg)
     bt_time_us now = live_now(), dt = now - s->out_t;
     bt_client_stats st;
     bt_client_get_stats(s->c, &st);
-    uint64_t down = dt > 0 ? (st.downloaded - s->out_down) * BT_US_PER_S / dt : 0;
-    uint64_t up = dt > 0 ? (st.uploaded - s->out_up) * BT_US_PER_S / dt : 0;
-    s->out_t = now;
-    s->out_down = st.downloaded;
-    s->out_up = st.uploaded;
+    if (dt >= BT_US_PER_S / 2) { /* shorter intervals (the final row) keep the last rates */
+        s->out_rate_down = (st.downloaded - s->out_down) * BT_US_PER_S / dt;
+        s->out_rate_up = (st.uploaded - s->out_up) * BT_US_PER_S / dt;
+        s->out_t = now;
+        s->out_down = st.downloaded;
+        s->out_up = st.uploaded;
+    }
+    uint64_t down = s->out_rate_down, up = s->out_rate_up;
     out_sample(s, now);
     live_out_tick(s->out, s->c, down, up, now);
     if (now - s->out_written >= WRITE_EVERY_US) {
@@ -96,8 +99,8 @@ static void out_finish(session *s)
 {
     if (s->out == NULL)
         return;
+    s->out_written = live_now(); /* written just below, not twice */
     on_sample(0, 0, s);
-    s->out_written = s->out_t;
     live_out_write(s->out, s->c, live_now());
     if (!s->o->quiet)
         fprintf(stderr, "swarmlab: results in %s (swarmlab plot %s)\n", s->o->results,
