@@ -17,7 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
-#define STOP_GRACE_S 5 /* longest wait for the "stopped" announce */
+#define STOP_GRACE_S 5                    /* longest wait for the "stopped" announce */
 #define WRITE_EVERY_US (10 * BT_US_PER_S) /* --results files rewritten this often */
 #define MAX_IDS 4096
 
@@ -80,8 +80,11 @@ static int out_start(session *s)
 {
     if (s->o->results == NULL)
         return 0;
-    live_out_info info = {.torrent_path = s->o->torrent_path, .m = s->m, .seed = s->o->seed,
-                          .port = s->port, .start_unix = (uint64_t)time(NULL)};
+    live_out_info info = {.torrent_path = s->o->torrent_path,
+                          .m = s->m,
+                          .seed = s->o->seed,
+                          .port = s->port,
+                          .start_unix = (uint64_t)time(NULL)};
     if (live_out_new(&s->out, s->o->results, &info, s->t0) != 0)
         return -1;
     s->sampler = event_new(s->base, -1, EV_PERSIST, on_sample, s);
