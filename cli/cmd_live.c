@@ -12,14 +12,17 @@ static void live_usage(FILE *out)
 {
     fprintf(out,
             "usage: swarmlab live download FILE.torrent -o DIR [options]\n"
-            "       swarmlab live seed FILE.torrent DIR [options]\n\n"
+            "       swarmlab live seed FILE.torrent DIR [options]\n"
+            "       swarmlab live scrape FILE.torrent [--timeout SECONDS] [--bind ADDR]\n\n"
             "Downloads (or seeds) a torrent with real peers: the swarmlab engine on real\n"
             "sockets, announcing to the torrent's HTTP or UDP (BEP 15) trackers.\n\n"
             "download: the files go to DIR/NAME (multi-file: DIR/NAME/...). Data already in\n"
             "  DIR is checked piece by piece first, so an interrupted download resumes; only\n"
             "  pieces whose SHA-1 matches are ever written. Exits when complete, unless\n"
             "  --seed-after.\n"
-            "seed: DIR must hold the complete data (DIR/NAME); seeds until interrupted.\n\n"
+            "seed: DIR must hold the complete data (DIR/NAME); seeds until interrupted.\n"
+            "scrape: asks each http:// (BEP 48) and udp:// (BEP 15) tracker for its seeders,\n"
+            "  leechers and completed downloads; one line per tracker (exit 1 if none answers).\n\n"
             "options:\n"
             "  -o, --output DIR    download directory (download)\n"
             "  --seed-after        keep seeding after the download completes\n"
@@ -202,6 +205,8 @@ int cmd_live(int argc, char **argv)
             live_usage(stdout);
             return CLI_OK;
         }
+    if (strcmp(argv[1], "scrape") == 0)
+        return cmd_live_scrape(argc, argv);
     live_opts o;
     memset(&o, 0, sizeof(o));
     bool seed = strcmp(argv[1], "seed") == 0;
