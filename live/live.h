@@ -131,8 +131,10 @@ typedef struct live_tracker live_tracker;
 /* Called once per announce: |r| on success (borrowed for the call), or NULL with |error|. */
 typedef void (*live_tracker_cb)(void *user, const bt_announce_reply *r, const char *error);
 
-/* A client of the metainfo's http:// and udp:// trackers (tier order, flattened; the next one
- * is tried after a failure; https:// and others are skipped). |bind| (numeric, or NULL) is the
+/* A client of the metainfo's http:// and udp:// trackers (https:// and others are skipped) per
+ * BEP 12: each announce tries them tier by tier until one answers (one error callback only when
+ * all failed); each tier is shuffled once, and a tracker that answers moves to the front of its
+ * tier. |bind| (numeric, or NULL) is the
  * local address of the tracker connections, so the tracker records the address we listen on.
  * |timeout_s| bounds each HTTP request; UDP retransmits at 15 * 2^n s (BEP 15) and gives up
  * after 3 tries. Returns 0, or -1 with a message in |err| (no usable URL, out of memory). */
