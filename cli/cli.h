@@ -18,6 +18,7 @@ int cmd_sim(int argc, char **argv);
 int cmd_plot(int argc, char **argv);
 int cmd_sweep(int argc, char **argv);
 int cmd_live(int argc, char **argv);
+int cmd_live_scrape(int argc, char **argv); /* `live scrape` (cmd_live_scrape.c) */
 
 /* mkdir -p; 0 or -1 with errno set. */
 int cli_make_dirs(const char *dir);

@@ -12,14 +12,17 @@ static void live_usage(FILE *out)
 {
     fprintf(out,
             "usage: swarmlab live download FILE.torrent -o DIR [options]\n"
-            "       swarmlab live seed FILE.torrent DIR [options]\n\n"
+            "       swarmlab live seed FILE.torrent DIR [options]\n"
+            "       swarmlab live scrape FILE.torrent [--timeout SECONDS] [--bind ADDR]\n\n"
             "Downloads (or seeds) a torrent with real peers: the swarmlab engine on real\n"
             "sockets, announcing to the torrent's HTTP or UDP (BEP 15) trackers.\n\n"
             "download: the files go to DIR/NAME (multi-file: DIR/NAME/...). Data already in\n"
             "  DIR is checked piece by piece first, so an interrupted download resumes; only\n"
             "  pieces whose SHA-1 matches are ever written. Exits when complete, unless\n"
             "  --seed-after.\n"
-            "seed: DIR must hold the complete data (DIR/NAME); seeds until interrupted.\n\n"
+            "seed: DIR must hold the complete data (DIR/NAME); seeds until interrupted.\n"
+            "scrape: asks each http:// (BEP 48) and udp:// (BEP 15) tracker for its seeders,\n"
+            "  leechers and completed downloads; one line per tracker (exit 1 if none answers).\n\n"
             "options:\n"
             "  -o, --output DIR    download directory (download)\n"
             "  --seed-after        keep seeding after the download completes\n"
@@ -32,6 +35,12 @@ static void live_usage(FILE *out)
             "                      up to 64)\n"
             "  --quiet             no progress line and no messages (errors only)\n"
             "  -v, --verbose       also report each closed peer connection and its reason\n"
+            "  --results DIR       write sim-style results to DIR (created if missing):\n"
+            "                      peers.tsv (\"self\", then one row per remote peer, its class\n"
+            "                      the client named by its peer id), timeseries.tsv,\n"
+            "                      completion.tsv, summary.json, run.json; rewritten every\n"
+            "                      10 s and at exit, for `swarmlab plot DIR` (default: none)\n"
+            "  --sample SECONDS    seconds between timeseries.tsv rows, 1..3600 (default 1)\n"
             "  -h, --help          this text\n\n"
             "SIGINT/SIGTERM announce \"stopped\" and exit 0; a second signal exits at once\n"
             "(the data on disk stays consistent: it only ever holds verified pieces).\n"
@@ -91,6 +100,26 @@ static int parse_port(const char *val, uint16_t *out)
     return 0;
 }
 
+/* --results DIR and --sample SECONDS (result files, live_output.h). 1 if |a| is neither, 0 when
+ * parsed, or CLI_USAGE. */
+static int parse_results_opt(const char *a, const char *v, live_opts *o)
+{
+    if (strcmp(a, "--results") != 0 && strcmp(a, "--sample") != 0)
+        return 1;
+    if (v == NULL || *v == '\0')
+        return bad_value(a, "", "missing value");
+    if (a[2] == 'r') {
+        o->results = v;
+        return 0;
+    }
+    char *end;
+    long n = strtol(v, &end, 10);
+    if (*end != '\0' || n < 1 || n > 3600)
+        return bad_value(a, v, "expected seconds 1..3600");
+    o->sample_s = (uint32_t)n;
+    return 0;
+}
+
 /* Options after the subcommand; positional arguments go to |pos| (at most 2). */
 static int parse_args(int argc, char **argv, live_opts *o, const char **pos, int *npos,
                       bt_addr *peers)
@@ -98,7 +127,14 @@ static int parse_args(int argc, char **argv, live_opts *o, const char **pos, int
     for (int i = 2; i < argc; i++) {
         const char *a = argv[i];
         bool has_val = i + 1 < argc;
-        int rv = 0;
+        int rv = parse_results_opt(a, has_val ? argv[i + 1] : NULL, o);
+        if (rv != 1) {
+            if (rv != 0)
+                return rv;
+            i++;
+            continue;
+        }
+        rv = 0;
         if (strcmp(a, "--seed-after") == 0) {
             o->seed_after = true;
         } else if (strcmp(a, "--verbose") == 0 || strcmp(a, "-v") == 0) {
@@ -169,6 +205,8 @@ int cmd_live(int argc, char **argv)
             live_usage(stdout);
             return CLI_OK;
         }
+    if (strcmp(argv[1], "scrape") == 0)
+        return cmd_live_scrape(argc, argv);
     live_opts o;
     memset(&o, 0, sizeof(o));
     bool seed = strcmp(argv[1], "seed") == 0;

@@ -237,8 +237,12 @@ int rpt_report_index(const char *dir, const rpt_report *rp)
     char title[512], stem[256];
     const char *sc = json_string_value(json_object_get(rp->summary, "scenario"));
     cli_scenario_stem(sc != NULL ? sc : "run", stem, sizeof(stem));
-    snprintf(title, sizeof(title), "swarmlab run: %s, seed %lld", stem,
-             (long long)json_integer_value(json_object_get(rp->summary, "seed")));
+    const char *mode = json_string_value(json_object_get(rp->summary, "mode"));
+    if (mode != NULL && strcmp(mode, "live") == 0) /* swarmlab live --results */
+        snprintf(title, sizeof(title), "swarmlab live run: %s", stem);
+    else
+        snprintf(title, sizeof(title), "swarmlab run: %s, seed %lld", stem,
+                 (long long)json_integer_value(json_object_get(rp->summary, "seed")));
     FILE *f = cli_plot_index_open(dir, title);
     if (f == NULL)
         return -1;

@@ -118,6 +118,8 @@ void live_host_add_peers(live_host *h, const bt_addr *peers, size_t n);
 int live_host_error(const live_host *h, const char **msg);
 /* Connections with a transport attached or connecting. */
 uint32_t live_host_nconns(const live_host *h);
+/* Copies the ids of up to |max| of those connections into |out|; returns how many. */
+size_t live_host_conn_ids(const live_host *h, bt_conn_id *out, size_t max);
 /* Puts every peer connection (present and future) into a libevent rate-limit group that
  * allows |up_bps| / |down_bps| bytes per second in total (0 = unlimited). 0 or -1. */
 int live_host_set_rate_limit(live_host *h, uint64_t up_bps, uint64_t down_bps);
@@ -129,8 +131,10 @@ typedef struct live_tracker live_tracker;
 /* Called once per announce: |r| on success (borrowed for the call), or NULL with |error|. */
 typedef void (*live_tracker_cb)(void *user, const bt_announce_reply *r, const char *error);
 
-/* A client of the metainfo's http:// and udp:// trackers (tier order, flattened; the next one
- * is tried after a failure; https:// and others are skipped). |bind| (numeric, or NULL) is the
+/* A client of the metainfo's http:// and udp:// trackers (https:// and others are skipped) per
+ * BEP 12: each announce tries them tier by tier until one answers (one error callback only when
+ * all failed); each tier is shuffled once, and a tracker that answers moves to the front of its
+ * tier. |bind| (numeric, or NULL) is the
  * local address of the tracker connections, so the tracker records the address we listen on.
  * |timeout_s| bounds each HTTP request; UDP retransmits at 15 * 2^n s (BEP 15) and gives up
  * after 3 tries. Returns 0, or -1 with a message in |err| (no usable URL, out of memory). */
@@ -161,6 +165,8 @@ typedef struct live_opts {
     const bt_addr *peers;              /* peers to dial besides the tracker's (--peer) */
     size_t npeers;
     int tracker_timeout_s; /* 0: 20 s */
+    const char *results;   /* --results DIR: sim-style result files (live_output.h), or NULL */
+    uint32_t sample_s;     /* --sample: seconds between timeseries rows (0: 1 s) */
 } live_opts;
 
 /* Runs the download of torrent |m| (borrowed) or seed until done (download without seed_after:

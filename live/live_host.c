@@ -539,3 +539,11 @@ int live_host_set_rate_limit(live_host *h, uint64_t up_bps, uint64_t down_bps)
             bufferevent_add_to_rate_limit_group(h->conns[i]->bev, h->group);
     return 0;
 }
+
+size_t live_host_conn_ids(const live_host *h, bt_conn_id *out, size_t max)
+{
+    size_t n = 0;
+    for (uint32_t i = 0; i < h->nconns && n < max; i++)
+        out[n++] = h->conns[i]->id;
+    return n;
+}

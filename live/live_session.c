@@ -2,6 +2,7 @@
  * listens for peers, announces to the HTTP tracker, shows progress, and stops cleanly on
  * completion or SIGINT/SIGTERM ("stopped" announced, then exit; a second signal exits at once). */
 #include "live.h"
+#include "live_output.h"
 
 #include <errno.h>
 #include <event2/bufferevent.h>
@@ -13,9 +14,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
-#define STOP_GRACE_S 5 /* longest wait for the "stopped" announce */
+#define STOP_GRACE_S 5                    /* longest wait for the "stopped" announce */
+#define WRITE_EVERY_US (10 * BT_US_PER_S) /* --results files rewritten this often */
+#define MAX_IDS 4096
 
 typedef struct session {
     const live_opts *o;
@@ -32,7 +36,79 @@ typedef struct session {
     int signals;
     bt_time_us t0, last_t;
     uint64_t last_down, last_up, rate_down, rate_up;
+    live_out *out; /* --results */
+    struct event *sampler;
+    bt_time_us out_t, out_written, out_sampled;
+    uint64_t out_down, out_up, out_rate_down, out_rate_up;
 } session;
+
+/* ---- --results: sample the connections, append a timeseries row, rewrite the files ---- */
+
+static void out_sample(session *s, bt_time_us now)
+{
+    bt_conn_id ids[MAX_IDS];
+    size_t n = live_host_conn_ids(s->h, ids, MAX_IDS);
+    live_out_sample(s->out, s->c, ids, n, now);
+    s->out_sampled = now;
+}
+
+static void on_sample(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    session *s = arg;
+    bt_time_us now = live_now(), dt = now - s->out_t;
+    bt_client_stats st;
+    bt_client_get_stats(s->c, &st);
+    if (dt >= BT_US_PER_S / 2) { /* shorter intervals (the final row) keep the last rates */
+        s->out_rate_down = (st.downloaded - s->out_down) * BT_US_PER_S / dt;
+        s->out_rate_up = (st.uploaded - s->out_up) * BT_US_PER_S / dt;
+        s->out_t = now;
+        s->out_down = st.downloaded;
+        s->out_up = st.uploaded;
+    }
+    uint64_t down = s->out_rate_down, up = s->out_rate_up;
+    out_sample(s, now);
+    live_out_tick(s->out, s->c, down, up, now);
+    if (now - s->out_written >= WRITE_EVERY_US) {
+        live_out_write(s->out, s->c, now);
+        s->out_written = now;
+    }
+}
+
+static int out_start(session *s)
+{
+    if (s->o->results == NULL)
+        return 0;
+    live_out_info info = {.torrent_path = s->o->torrent_path,
+                          .m = s->m,
+                          .seed = s->o->seed,
+                          .port = s->port,
+                          .start_unix = (uint64_t)time(NULL)};
+    if (live_out_new(&s->out, s->o->results, &info, s->t0) != 0)
+        return -1;
+    s->sampler = event_new(s->base, -1, EV_PERSIST, on_sample, s);
+    if (s->sampler == NULL)
+        return -1;
+    struct timeval tv = {s->o->sample_s ? (time_t)s->o->sample_s : 1, 0};
+    evtimer_add(s->sampler, &tv);
+    s->out_t = s->out_written = s->t0;
+    on_sample(0, 0, s); /* the row at time 0, and the files exist from the start */
+    return 0;
+}
+
+/* The final sample and files (at exit, including after a second signal). */
+static void out_finish(session *s)
+{
+    if (s->out == NULL)
+        return;
+    s->out_written = live_now(); /* written just below, not twice */
+    on_sample(0, 0, s);
+    live_out_write(s->out, s->c, live_now());
+    if (!s->o->quiet)
+        fprintf(stderr, "swarmlab: results in %s (swarmlab plot %s)\n", s->o->results,
+                s->o->results);
+}
 
 static void say(const session *s, const char *fmt, const char *a, const char *b)
 {
@@ -71,6 +147,8 @@ static void begin_stop(session *s)
     if (s->stopping)
         return;
     s->stopping = true;
+    if (s->out != NULL) /* the engine forgets the connections' totals when it closes them */
+        out_sample(s, live_now());
     if (s->lis != NULL)
         evconnlistener_disable(s->lis);
     live_host_stop(s->h);
@@ -132,7 +210,13 @@ static void hook_event(live_host *h, const bt_action *a, void *user)
             s->o->seed_after ? ", seeding (Ctrl-C stops)" : "");
         if (!s->o->seed_after && !s->o->seed)
             begin_stop(s);
-    } else if (a->type == BT_ACT_CLOSE && s->o->verbose) {
+    } else if (a->type == BT_ACT_PIECE_DONE && s->out != NULL &&
+               live_now() - s->out_sampled >= BT_US_PER_S / 5) {
+        out_sample(s, live_now()); /* keeps the per-peer byte counts close to the engine's */
+    }
+    if (a->type == BT_ACT_CLOSE && s->out != NULL)
+        live_out_closed(s->out, a->conn, live_now());
+    if (a->type == BT_ACT_CLOSE && s->o->verbose) {
         char id[32];
         snprintf(id, sizeof(id), "%u", a->conn);
         char why[256];
@@ -386,7 +470,7 @@ static int setup(session *s, const bt_addr *where, uint8_t *have)
 
 static void teardown(session *s)
 {
-    struct event *evs[] = {s->sig_int, s->sig_term, s->progress, s->grace};
+    struct event *evs[] = {s->sig_int, s->sig_term, s->progress, s->grace, s->sampler};
     for (size_t i = 0; i < sizeof(evs) / sizeof(evs[0]); i++)
         if (evs[i] != NULL)
             event_free(evs[i]);
@@ -400,6 +484,7 @@ static void teardown(session *s)
     }
     bt_client_del(s->c);
     live_storage_del(s->st);
+    live_out_del(s->out);
 }
 
 static void summary(session *s)
@@ -431,10 +516,13 @@ static int run(session *s)
                 st.complete ? "seeding" : "downloading", (unsigned)s->port, st.pieces_have,
                 s->m->npieces);
     s->t0 = s->last_t = live_now();
+    if (out_start(s) != 0)
+        return 1;
     live_host_start(s->h);
     if (s->o->npeers > 0)
         live_host_add_peers(s->h, s->o->peers, s->o->npeers);
     event_base_dispatch(s->base);
+    out_finish(s);
     const char *msg;
     if (live_host_error(s->h, &msg) != 0) {
         fprintf(stderr, "\nswarmlab: %s: %s\n", s->o->torrent_path, msg);

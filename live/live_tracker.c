@@ -1,7 +1,9 @@
 /* live_tracker.c: HTTP tracker announces through evhttp: the URL from the engine's codec, a
- * bounded reply body parsed by bt_tracker_http_parse_reply, a per-request time-out, the next
- * tracker (tier order) after a failure, and one request at a time (a "stopped" must never
- * overtake the "completed" before it). Back-off is the engine's (on_announce_error). */
+ * bounded reply body parsed by bt_tracker_http_parse_reply, a per-request time-out, BEP 12 tiers
+ * (each announce tries the trackers tier by tier until one answers; a tier is shuffled once and
+ * a tracker that answers moves to the front of its tier), and one request at a time (a "stopped"
+ * must never overtake the "completed" before it). Back-off is the engine's (on_announce_error).
+ *   https://www.bittorrent.org/beps/bep_0012.html */
 #include "live_tracker_int.h"
 
 #include <event2/buffer.h>
@@ -17,6 +19,38 @@ static bool usable(const char *u)
     return strncmp(u, "http://", 7) == 0 || strncmp(u, "udp://", 6) == 0;
 }
 
+/* BEP 12: the URLs of each tier (consecutive, tiers in order) in a random order, once. */
+static void shuffle_tiers(live_tracker *t)
+{
+    bt_pcg32 rng;
+    bt_pcg32_seed(&rng, live_seed(), 12);
+    for (uint32_t lo = 0, hi; lo < t->nurls; lo = hi) {
+        for (hi = lo + 1; hi < t->nurls && t->tier[hi] == t->tier[lo];)
+            hi++;
+        for (uint32_t i = hi - 1; i > lo; i--) {
+            uint32_t j = lo + bt_pcg32_below(&rng, i - lo + 1);
+            char *u = t->urls[i];
+            t->urls[i] = t->urls[j];
+            t->urls[j] = u;
+        }
+    }
+}
+
+/* BEP 12: the tracker at |i| answered: it moves to the front of its tier (its UDP connection
+ * id with it). */
+static void promote(live_tracker *t, uint32_t i)
+{
+    uint32_t first = i;
+    while (first > 0 && t->tier[first - 1] == t->tier[i])
+        first--;
+    char *u = t->urls[i];
+    udp_conn_id id = t->udp_ids[i];
+    memmove(&t->urls[first + 1], &t->urls[first], (i - first) * sizeof(*t->urls));
+    memmove(&t->udp_ids[first + 1], &t->udp_ids[first], (i - first) * sizeof(*t->udp_ids));
+    t->urls[first] = u;
+    t->udp_ids[first] = id;
+}
+
 int live_tracker_new(live_tracker **out, struct event_base *base, const bt_metainfo *m,
                      const char *bind, int timeout_s, live_tracker_cb cb, void *user, char *err,
                      size_t errlen)
@@ -24,26 +58,33 @@ int live_tracker_new(live_tracker **out, struct event_base *base, const bt_metai
     *out = NULL;
     live_tracker *t = calloc(1, sizeof(*t));
     if (t == NULL || (t->urls = calloc(m->ntrackers + 1, sizeof(char *))) == NULL ||
+        (t->tier = calloc(m->ntrackers + 1, sizeof(uint32_t))) == NULL ||
         (t->udp_ids = calloc(m->ntrackers + 1, sizeof(udp_conn_id))) == NULL) {
-        if (t != NULL)
+        if (t != NULL) {
             free(t->urls);
+            free(t->tier);
+        }
         free(t);
         snprintf(err, errlen, "out of memory");
         return -1;
     }
     for (uint32_t i = 0; i < m->ntrackers; i++)
-        if (usable(m->trackers[i]) && strlen(m->trackers[i]) < MAX_URL / 2)
+        if (usable(m->trackers[i]) && strlen(m->trackers[i]) < MAX_URL / 2) {
+            t->tier[t->nurls] = m->tracker_tier != NULL ? m->tracker_tier[i] : i;
             t->urls[t->nurls++] = m->trackers[i]; /* borrowed from |m| */
+        }
     if (t->nurls == 0) {
         snprintf(err, errlen,
                  "no http:// or udp:// tracker in the metainfo (%u tracker%s; https "
                  "trackers are not supported yet)",
                  m->ntrackers, m->ntrackers == 1 ? "" : "s");
         free(t->urls);
+        free(t->tier);
         free(t->udp_ids);
         free(t);
         return -1;
     }
+    shuffle_tiers(t);
     for (uint32_t i = 0; i < t->nurls; i++)
         t->udp_ids[i].got_at = BT_TIME_NEVER;
     t->base = base;
@@ -83,6 +124,7 @@ void live_tracker_del(live_tracker *t)
     if (t->dns != NULL)
         evdns_base_free(t->dns, 0);
     free(t->urls);
+    free(t->tier);
     free(t->udp_ids);
     free(t);
 }
@@ -92,7 +134,7 @@ uint32_t live_tracker_inflight(const live_tracker *t)
     return t->inflight + t->nqueued;
 }
 
-static void send_announce(live_tracker *t, const bt_announce_req *areq);
+static void send_announce(live_tracker *t, const bt_announce_req *areq, uint32_t url);
 
 /* Sends the oldest waiting announce, if nothing is in flight. */
 static void send_next(live_tracker *t)
@@ -101,7 +143,7 @@ static void send_next(live_tracker *t)
         return;
     bt_announce_req q = t->queue[0];
     memmove(&t->queue[0], &t->queue[1], --t->nqueued * sizeof(q));
-    send_announce(t, &q);
+    send_announce(t, &q, 0); /* BEP 12: from the first tracker of the first tier */
 }
 
 static void free_conn_later(evutil_socket_t fd, short what, void *arg)
@@ -156,15 +198,23 @@ void live_tracker_fail(live_tracker *t, treq *q, const char *msg)
 {
     char full[BT_TRACKER_MAX_TEXT + 256 + MAX_URL];
     snprintf(full, sizeof(full), "tracker %s: %s", t->urls[q->url], msg);
-    if (q->url == t->cur)
-        t->cur = (t->cur + 1) % t->nurls;
+    uint32_t next = q->url + 1;
+    bt_announce_req areq = q->areq;
     release(t, q);
+    if (next < t->nurls && !t->deleting) { /* BEP 12: the next tracker, tier by tier */
+        send_announce(t, &areq, next);
+        return;
+    }
+    if (t->nurls > 1)
+        snprintf(full, sizeof(full), "all %u trackers failed; the last, %s: %s", t->nurls,
+                 t->urls[t->nurls - 1], msg);
     t->cb(t->user, NULL, full);
     send_next(t);
 }
 
 void live_tracker_done(live_tracker *t, treq *q, const bt_announce_reply *r)
 {
+    promote(t, q->url);
     release(t, q);
     t->cb(t->user, r, NULL);
     send_next(t);
@@ -272,7 +322,7 @@ void live_tracker_announce(live_tracker *t, const bt_announce_req *areq)
     send_next(t);
 }
 
-static void send_announce(live_tracker *t, const bt_announce_req *areq)
+static void send_announce(live_tracker *t, const bt_announce_req *areq, uint32_t url)
 {
     char msg[256];
     treq *q = calloc(1, sizeof(*q));
@@ -281,7 +331,7 @@ static void send_announce(live_tracker *t, const bt_announce_req *areq)
         return;
     }
     q->t = t;
-    q->url = t->cur;
+    q->url = url;
     q->areq = *areq;
     q->fd = -1;
     q->next = t->reqs;

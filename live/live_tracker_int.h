@@ -37,9 +37,10 @@ typedef struct udp_conn_id {
 struct live_tracker {
     struct event_base *base;
     struct evdns_base *dns;
-    char **urls;
+    char **urls;          /* BEP 12 order: tier by tier, each tier shuffled once */
+    uint32_t *tier;       /* per URL: its tier */
     udp_conn_id *udp_ids; /* per URL: BEP 15 connection ids are valid one minute */
-    uint32_t nurls, cur;
+    uint32_t nurls;
     int timeout_s;
     live_tracker_cb cb;
     void *user;

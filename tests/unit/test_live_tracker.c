@@ -1,7 +1,8 @@
 /* tests/unit/test_live_tracker.c: live/live_tracker.c against an in-process evhttp server on
  * 127.0.0.1: a compact reply reaches the callback with its peers, failure reasons, HTTP errors
  * and malformed bodies become errors naming the tracker, a silent tracker times out, requests
- * go out one at a time in order, and after a failure the next tracker of the list is asked. */
+ * go out one at a time in order, and BEP 12: after a failure the next tracker (tier by tier) is
+ * asked within the same announce, and one that answers moves to the front of its tier. */
 #include "test_live_fixture.h"
 
 #include <CUnit/CUnit.h>
@@ -241,10 +242,10 @@ static void test_next_tracker_after_failure(void)
     struct timeval limit = {10, 0};
     event_base_loopexit(base, &limit);
     event_base_dispatch(base);
-    CU_ASSERT_EQUAL(g.errors, 1);
-    CU_ASSERT(strstr(g.error, "127.0.0.1:1/") != NULL);
-    CU_ASSERT_EQUAL(g.replies, 1);
-    CU_ASSERT_EQUAL(s.nseen, 1);
+    /* the refusing tracker is skipped within each announce (BEP 12): no error reaches us */
+    CU_ASSERT_EQUAL(g.errors, 0);
+    CU_ASSERT_EQUAL(g.replies, 2);
+    CU_ASSERT_EQUAL(s.nseen, 2);
     live_tracker_del(tr);
     evhttp_free(s.http);
     event_base_loop(base, EVLOOP_NONBLOCK);
@@ -256,6 +257,78 @@ static void test_next_tracker_after_failure(void)
     CU_ASSERT_EQUAL(live_tracker_new(&tr, NULL, t.m, NULL, 5, on_result, &g, err, sizeof(err)), -1);
     CU_ASSERT(strstr(err, "no http:// or udp:// tracker") != NULL);
     tl_torrent_free(&t);
+}
+
+/* Runs |n| announces, one after the other, against a metainfo of |urls| in |tiers|. */
+static void run_tiers(got *g, struct event_base *base, const char *const *urls,
+                      const uint32_t *tiers, uint32_t nurls, int n)
+{
+    tl_torrent t;
+    make_meta(&t, urls, nurls);
+    for (uint32_t i = 0; i < nurls; i++)
+        t.m->tracker_tier[i] = tiers[i];
+    memset(g, 0, sizeof(*g));
+    g->base = base;
+    live_tracker *tr;
+    char err[256];
+    CU_ASSERT_FATAL(live_tracker_new(&tr, base, t.m, NULL, 5, on_result, g, err, sizeof(err)) == 0);
+    for (int i = 0; i < n; i++) { /* sequentially, so each starts after the last answer */
+        g->done_target = i + 1;
+        bt_announce_req q = req_of(BT_EVENT_NONE);
+        live_tracker_announce(tr, &q);
+        struct timeval limit = {10, 0};
+        event_base_loopexit(base, &limit);
+        event_base_dispatch(base);
+    }
+    live_tracker_del(tr);
+    event_base_loop(base, EVLOOP_NONBLOCK);
+    tl_torrent_free(&t);
+}
+
+static void test_bep12_tiers(void)
+{
+    struct event_base *base = event_base_new();
+    srv good, bad, bad2;
+    start_srv(&good, base, B("d8:intervali60e5:peers0:e"), 200);
+    start_srv(&bad, base, B("d8:intervali60ee"), 503);
+    start_srv(&bad2, base, B("d8:intervali60ee"), 503);
+    char gu[128], bu[128], b2u[128];
+    snprintf(gu, sizeof(gu), "http://127.0.0.1:%d/announce", good.port);
+    snprintf(bu, sizeof(bu), "http://127.0.0.1:%d/announce", bad.port);
+    snprintf(b2u, sizeof(b2u), "http://127.0.0.1:%d/announce", bad2.port);
+    got g;
+    /* one tier [bad, good], shuffled: bad is asked at most once per client, as good then
+     * leads the tier; over 16 clients the shuffle puts bad first at least once (p = 1 - 2^-16) */
+    const char *one[] = {bu, gu};
+    const uint32_t t00[] = {0, 0};
+    int bad_first = 0;
+    for (int k = 0; k < 16; k++) {
+        good.nseen = bad.nseen = 0;
+        run_tiers(&g, base, one, t00, 2, 4);
+        CU_ASSERT(g.replies == 4 && g.errors == 0);
+        CU_ASSERT_EQUAL(good.nseen, 4);
+        CU_ASSERT(bad.nseen <= 1);
+        bad_first += bad.nseen;
+    }
+    CU_ASSERT(bad_first > 0 && bad_first < 16);
+    /* tiers [bad] [good]: tier order is kept, so every announce asks bad first */
+    good.nseen = bad.nseen = 0;
+    const uint32_t t01[] = {0, 1};
+    run_tiers(&g, base, one, t01, 2, 3);
+    CU_ASSERT(g.replies == 3 && g.errors == 0);
+    CU_ASSERT(good.nseen == 3 && bad.nseen == 3);
+    /* everything fails: one error per announce, after asking each tracker once */
+    bad.nseen = 0;
+    const char *dead[] = {bu, b2u};
+    run_tiers(&g, base, dead, t01, 2, 2);
+    CU_ASSERT(g.replies == 0 && g.errors == 2);
+    CU_ASSERT(bad.nseen == 2 && bad2.nseen == 2);
+    CU_ASSERT(strstr(g.error, "all 2 trackers failed") != NULL && strstr(g.error, b2u) != NULL);
+    evhttp_free(good.http);
+    evhttp_free(bad.http);
+    evhttp_free(bad2.http);
+    event_base_loop(base, EVLOOP_NONBLOCK);
+    event_base_free(base);
 }
 
 /* ---- UDP (BEP 15) against an in-process server built on the engine's codec ---- */
@@ -349,6 +422,7 @@ int test_live_tracker_add_suite(void)
     if (CU_add_test(s, "reply_and_order", test_reply_and_order) == NULL ||
         CU_add_test(s, "errors", test_errors) == NULL ||
         CU_add_test(s, "next_tracker_after_failure", test_next_tracker_after_failure) == NULL ||
+        CU_add_test(s, "bep12_tiers", test_bep12_tiers) == NULL ||
         CU_add_test(s, "udp", test_udp) == NULL)
         return 1;
     return 0;
