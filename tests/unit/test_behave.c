@@ -129,7 +129,7 @@ static int next_msg(fixture *f, const uint8_t **body, uint32_t *len)
 
 static uint32_t count_new(fixture *f, int want)
 {
-    const uint8_t *body;
+    const uint8_t *body = NULL;
     uint32_t len, n = 0;
     int id;
     while ((id = next_msg(f, &body, &len)) >= 0)
@@ -171,7 +171,7 @@ static void test_lying_bitfield_and_requests(void)
     cfg.lie_have_ppm = BT_PPM / 2;
     start(&f, &cfg, 11);
     connect_peer(&f, true, s_have_none_interested);
-    const uint8_t *body;
+    const uint8_t *body = NULL;
     uint32_t len;
     int id = next_msg(&f, &body, &len);
     CU_ASSERT_FATAL(id == BT_MSG_BITFIELD && len == NPIECES / 8);
@@ -229,7 +229,7 @@ static void test_lying_seed_claim(void)
         cfg.lie_have_ppm = BT_PPM;
         start(&f, &cfg, 3);
         connect_peer(&f, fast, NULL);
-        const uint8_t *body;
+        const uint8_t *body = NULL;
         uint32_t len;
         int id = next_msg(&f, &body, &len);
         if (fast) {
@@ -267,7 +267,7 @@ static void test_lying_no_second_have(void)
     cfg.lie_have_ppm = BT_PPM / 4;
     start(&f, &cfg, 5);
     connect_peer(&f, false, s_seed_unchoke);
-    const uint8_t *body;
+    const uint8_t *body = NULL;
     uint32_t len;
     CU_ASSERT_FATAL(next_msg(&f, &body, &len) == BT_MSG_BITFIELD);
     uint8_t claimed[NPIECES / 8];
