@@ -27,6 +27,11 @@ typedef struct bt_config {
                                   bytes, high bit first; read by bt_client_new only. Spare
                                   bits past npieces are ignored. Combined with |seed| by OR */
     bool virtual_payload;      /* sim mode: payload bytes are counted, not carried */
+    const uint8_t *info_dict;  /* or NULL: the bencoded info dict (copied), served to peers
+                                  over ut_metadata (BEP 9); its SHA-1 should be info_hash */
+    size_t info_len;           /* 1 .. BT_METADATA_MAX_SIZE bytes */
+    bool pex;                  /* BEP 11 peer exchange (false; live mode sets it unless the
+                                  torrent is private, BEP 27) */
     /* Policies. */
     const bt_choker_ops *choker; /* NULL: bt_choker_reference */
     const char *picker;          /* "rarest-first" (NULL), "random", "sequential" */

@@ -45,6 +45,7 @@ void bt_conn_free(bt_client *c, bt_conn *cn)
     bt_wire_parser_free(&cn->parser);
     bt_outq_free(&cn->out);
     bt_bitfield_free(&cn->have, m);
+    bt_ext_conn_free(c, cn);
     void *owned[] = {cn->reqs_out, cn->reqs_in, cn->blockbuf};
     for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
         if (owned[i] != NULL)
@@ -148,6 +149,7 @@ static int send_ext_handshake(bt_client *c, bt_conn *cn)
     const bt_addr *a = &c->peers[cn->peer].addr;
     hs.yourip_len = a->family == 6 ? 16 : 4;
     memcpy(hs.yourip, a->ip, hs.yourip_len);
+    bt_ext_fill_handshake(c, &hs);
     size_t start = cn->out.bytes.len;
     bt_wire_put_ext_handshake(&cn->out.bytes, &hs);
     return bt_conn_queue_msg(c, cn, start);
