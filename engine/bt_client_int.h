@@ -164,6 +164,7 @@ struct bt_client {
     uint32_t choke_cap;
     uint8_t *info_dict;     /* cfg.info_dict copied (served over ut_metadata), or NULL */
     size_t info_len;
+    struct bt_metadata *md; /* fetch_metadata: the info dict being assembled */
 };
 
 /* bt_client.c */
@@ -206,6 +207,8 @@ void bt_ext_fill_handshake(const bt_client *c, bt_ext_handshake *hs); /* adds m 
 int bt_ext_on_extended(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_us now);
 int bt_ext_tick(bt_client *c, bt_time_us now); /* periodic ut_pex */
 void bt_ext_conn_free(bt_client *c, bt_conn *cn);
+void bt_ext_client_free(bt_client *c);
+void bt_ext_wire_limits(const bt_client *c, bt_wire_limits *lim); /* fetch mode: any bitfield */
 /* bt_client_peers.c: add_peers inside an entry point (tracker or PEX candidates) */
 int bt_client_learn_peers(bt_client *c, const bt_addr *peers, size_t n, bt_time_us now);
 

@@ -24,7 +24,9 @@ int bt_conn_new(bt_client *c, uint32_t peer, bool initiated, bt_time_us now, bt_
     cn->am_choking = cn->peer_choking = true;
     cn->created_at = cn->last_recv = cn->last_send = cn->last_block = now;
     cn->unchoked_at = BT_TIME_NEVER;
-    bt_wire_limits lim = {c->cfg.npieces, BT_MAX_BLOCK_LEN, MAX_EXTENDED_LEN, MAX_UNKNOWN_LEN};
+    bt_wire_limits lim = {c->cfg.npieces, BT_MAX_BLOCK_LEN, MAX_EXTENDED_LEN, MAX_UNKNOWN_LEN,
+                          false};
+    bt_ext_wire_limits(c, &lim);
     bt_wire_parser_init(&cn->parser, &lim, m);
     bt_outq_init(&cn->out, m);
     bt_rate_init(&cn->down, c->cfg.rate_bucket);

@@ -313,6 +313,8 @@ static int first_msg_rules(bt_client *c, bt_conn *cn, uint8_t id, bt_time_us now
 
 int bt_conn_handle_msg(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_us now)
 {
+    if (c->cfg.fetch_metadata && m->id != BT_MSG_EXTENDED)
+        return 0; /* fetching metadata: we know no pieces; only BEP 10 messages matter */
     if (m->id != BT_MSG_PIECE || m->frag_off == 0) {
         int first = first_msg_rules(c, cn, m->id, now);
         if (first != 1)

@@ -91,7 +91,7 @@ static void pull(fx *f, bt_conn_id id, bt_buf *out, bt_time_us now)
 /* The extended messages in |out| (after the 68-byte handshake when |hs|): calls |fn| for each. */
 static int each_ext(const bt_buf *out, bool hs, void (*fn)(const bt_wire_msg *, void *), void *arg)
 {
-    bt_wire_limits lim = {NP, BT_MAX_BLOCK_LEN, 1u << 20, 1u << 20};
+    bt_wire_limits lim = {NP, BT_MAX_BLOCK_LEN, 1u << 20, 1u << 20, false};
     bt_wire_parser p;
     bt_wire_parser_init(&p, &lim, bt_mem_default());
     size_t off = hs ? BT_HANDSHAKE_LEN : 0, used;
@@ -257,6 +257,99 @@ static void test_no_metadata_no_pex(void)
     teardown(&f);
 }
 
+typedef struct serve_ctx {
+    const bt_buf *info;
+    bt_buf *reply; /* the peer's answers, framed with our ut_metadata id */
+    uint8_t our_utm;
+    int requests;
+    bool corrupt; /* flip a byte of the first two data blocks */
+} serve_ctx;
+
+static void on_request(const bt_wire_msg *m, void *arg)
+{
+    serve_ctx *x = arg;
+    if (m->ext_id == 0) {
+        bt_ext_handshake hs;
+        CU_ASSERT_EQUAL(bt_wire_parse_ext_handshake(m->data, m->data_len, &hs, bt_mem_default()), 0);
+        x->our_utm = m_id(&hs, "ut_metadata");
+        CU_ASSERT_EQUAL(hs.metadata_size, -1); /* fetching: no size to offer */
+        return;
+    }
+    CU_ASSERT_EQUAL_FATAL(m->ext_id, PEER_UTM);
+    bt_utm_msg msg;
+    CU_ASSERT_EQUAL_FATAL(bt_metadata_parse(m->data, m->data_len, &msg, bt_mem_default(), NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(msg.type, BT_UTM_REQUEST);
+    x->requests++;
+    bt_buf pl;
+    bt_buf_init(&pl, bt_mem_default(), 1 << 16);
+    bt_metadata_serve(&pl, x->info->data, x->info->len, msg.piece);
+    if (x->corrupt && x->requests <= 2)
+        pl.data[pl.len - 1] ^= 1; /* the first full copy (2 pieces) is corrupt */
+    bt_wire_put_extended(x->reply, x->our_utm, pl.data, pl.len);
+    bt_buf_free(&pl);
+}
+
+/* Magnet mode: the client knows only the info hash, tolerates a bitfield of any length, asks a
+ * peer that offers metadata for every piece and verifies the whole; a corrupt copy is refused
+ * and fetched again. */
+static void test_fetch_metadata(void)
+{
+    fx f;
+    memset(&f, 0, sizeof(f));
+    make_info(&f);
+    bt_config cfg;
+    bt_config_defaults(&cfg);
+    memcpy(cfg.info_hash, f.info_hash, 20);
+    uint8_t zero[20] = {0};
+    cfg.piece_hashes = zero;
+    cfg.npieces = 1;
+    cfg.piece_len = 1;
+    cfg.total_len = 1;
+    cfg.fetch_metadata = true;
+    memcpy(cfg.peer_id, "-SL0100-000000000000", 20);
+    CU_ASSERT_EQUAL_FATAL(bt_client_new(&f.c, &cfg, 1, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(bt_client_start(f.c, 1), 0);
+    size_t len = 0;
+    CU_ASSERT_PTR_NULL(bt_client_metadata(f.c, &len));
+    bt_addr from = {.family = 4, .ip = {127, 0, 0, 2}, .port = 40000};
+    bt_conn_id id;
+    CU_ASSERT_EQUAL_FATAL(bt_client_accept(f.c, &from, &id, 1), 0);
+    char hs[96];
+    snprintf(hs, sizeof(hs), "d1:md11:ut_metadatai%dee13:metadata_sizei%zuee", PEER_UTM, f.info.len);
+    send_handshake(&f, id, "-LT0001-abcdefghijkl", hs);
+    bt_buf b, out;
+    bt_buf_init(&b, bt_mem_default(), 1 << 20);
+    bt_buf_init(&out, bt_mem_default(), 1 << 20);
+    uint8_t bits[NP / 8 + 1];
+    memset(bits, 0xff, sizeof(bits));
+    bits[NP / 8] = 0; /* 1000 pieces: exactly 125 bytes + a spare zero byte is too long */
+    bt_wire_put_bitfield(&b, bits, NP / 8);
+    bt_wire_put_index(&b, BT_MSG_HAVE, NP - 1);
+    CU_ASSERT_EQUAL(bt_conn_recv(f.c, id, b.data, b.len, 2), (bt_ssize)b.len);
+    bt_buf_reset(&b);
+    serve_ctx x = {.info = &f.info, .reply = &b, .corrupt = true};
+    pull(&f, id, &out, 2);
+    each_ext(&out, true, on_request, &x);
+    CU_ASSERT_NOT_EQUAL_FATAL(x.our_utm, 0);
+    for (int round = 0; round < 8 && bt_client_metadata(f.c, &len) == NULL; round++) {
+        CU_ASSERT_EQUAL(bt_conn_recv(f.c, id, b.data, b.len, 3), (bt_ssize)b.len);
+        bt_buf_reset(&b);
+        bt_buf_reset(&out);
+        pull(&f, id, &out, 3);
+        each_ext(&out, false, on_request, &x);
+    }
+    const uint8_t *d = bt_client_metadata(f.c, &len);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(d);
+    CU_ASSERT_EQUAL(len, f.info.len);
+    CU_ASSERT_EQUAL(memcmp(d, f.info.data, len), 0);
+    CU_ASSERT_EQUAL(x.requests, 4); /* 2 corrupt + 2 good */
+    bt_conn_info ci;
+    CU_ASSERT_EQUAL(bt_conn_get_info(f.c, id, &ci), 0); /* still connected */
+    bt_buf_free(&b);
+    bt_buf_free(&out);
+    teardown(&f);
+}
+
 typedef struct pex_ctx {
     int msgs;
     bt_pex_msg msg;
@@ -351,7 +444,8 @@ int test_client_ext_add_suite(void)
     CU_pSuite s = CU_add_suite("client_ext", NULL, NULL);
     if (s == NULL || CU_add_test(s, "metadata served and fetched", test_metadata_serve_fetch) == NULL ||
         CU_add_test(s, "no metadata, no pex", test_no_metadata_no_pex) == NULL ||
-        CU_add_test(s, "pex sent and received", test_pex_exchange) == NULL)
+        CU_add_test(s, "pex sent and received", test_pex_exchange) == NULL ||
+        CU_add_test(s, "metadata fetched in magnet mode", test_fetch_metadata) == NULL)
         return -1;
     return 0;
 }
