@@ -10,12 +10,12 @@
 #include <stdio.h>
 #include <string.h>
 
-#define EXT_ID_PEX 1      /* our ids for the peer's messages to us (libtorrent's numbers) */
+#define EXT_ID_PEX 1 /* our ids for the peer's messages to us (libtorrent's numbers) */
 #define EXT_ID_METADATA 2
-#define PEX_FIRST_DELAY BT_SEC(5)   /* first ut_pex after the extension handshake */
-#define PEX_INTERVAL BT_SEC(60)     /* BEP 11: at most one message a minute */
-#define PEX_MIN_GAP BT_SEC(20)      /* received messages closer than this are ignored */
-#define MD_TIMEOUT BT_SEC(10)       /* a metadata request unanswered this long is re-sent */
+#define PEX_FIRST_DELAY BT_SEC(5) /* first ut_pex after the extension handshake */
+#define PEX_INTERVAL BT_SEC(60)   /* BEP 11: at most one message a minute */
+#define PEX_MIN_GAP BT_SEC(20)    /* received messages closer than this are ignored */
+#define MD_TIMEOUT BT_SEC(10)     /* a metadata request unanswered this long is re-sent */
 /* Fetch mode: a bitfield may cover any torrent whose hashes fit in BT_METADATA_MAX_SIZE (a
  * multiple of 8, so the parser checks no spare bits). */
 #define FETCH_MAX_PIECES ((BT_METADATA_MAX_SIZE / 20 + 7) & ~7u)
@@ -23,15 +23,15 @@
 typedef struct bt_conn_ext bt_conn_ext;
 
 struct bt_conn_ext {
-    uint8_t peer_utm;     /* the peer's id for ut_metadata (0: none) */
-    uint8_t peer_pex;     /* the peer's id for ut_pex (0: none) */
-    bt_time_us next_pex;  /* when we send the next ut_pex */
+    uint8_t peer_utm;    /* the peer's id for ut_metadata (0: none) */
+    uint8_t peer_pex;    /* the peer's id for ut_pex (0: none) */
+    bt_time_us next_pex; /* when we send the next ut_pex */
     bt_time_us last_pex_in;
     bt_pex_state pex;
-    bool md_bad;          /* fetch: it rejected us or sent metadata of another size */
-    int32_t md_pending;   /* fetch: the piece we asked it for (-1: none) */
-    bt_time_us md_at;     /* fetch: when */
-    uint32_t md_asked;    /* fetch: requests sent (spreads the pieces over the peers) */
+    bool md_bad;        /* fetch: it rejected us or sent metadata of another size */
+    int32_t md_pending; /* fetch: the piece we asked it for (-1: none) */
+    bt_time_us md_at;   /* fetch: when */
+    uint32_t md_asked;  /* fetch: requests sent (spreads the pieces over the peers) */
 };
 
 void bt_ext_wire_limits(const bt_client *c, bt_wire_limits *lim)
@@ -211,8 +211,8 @@ static int on_metadata(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_
 
 static int on_pex(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_us now)
 {
-    if (cn->ext == NULL || (cn->ext->last_pex_in != BT_TIME_NEVER &&
-                            now < cn->ext->last_pex_in + PEX_MIN_GAP))
+    if (cn->ext == NULL ||
+        (cn->ext->last_pex_in != BT_TIME_NEVER && now < cn->ext->last_pex_in + PEX_MIN_GAP))
         return 0; /* BEP 11 allows one a minute: a flood is ignored */
     bt_pex_msg *msg = bt_malloc(c->mem, sizeof(*msg));
     if (msg == NULL)

@@ -175,7 +175,8 @@ static int finish(fetch *f, const bt_magnet *mg, const char *uri, bt_metainfo **
     bt_buf b;
     bt_buf_init(&b, bt_mem_default(), BT_META_MAX_INPUT);
     wrap_torrent(&b, mg, info, len);
-    int rc = b.err != 0 ? b.err : bt_metainfo_parse(out, b.data, b.len, bt_mem_default(), &off, &msg);
+    int rc =
+        b.err != 0 ? b.err : bt_metainfo_parse(out, b.data, b.len, bt_mem_default(), &off, &msg);
     bt_buf_free(&b);
     if (rc != 0) {
         fprintf(stderr, "swarmlab: %s: the fetched metadata is not a usable torrent: %s (%s)\n",

@@ -192,7 +192,8 @@ static void test_metadata_serve_fetch(void)
     CU_ASSERT_NOT_EQUAL(m_id(&hs, "ut_pex"), 0);
     CU_ASSERT_EQUAL_FATAL(hs.metadata_size, (int64_t)f.info.len);
     utm_ctx u = {0};
-    CU_ASSERT_EQUAL_FATAL(bt_metadata_new(&u.md, f.info_hash, (uint32_t)hs.metadata_size, bt_mem_default()), 0);
+    CU_ASSERT_EQUAL_FATAL(
+        bt_metadata_new(&u.md, f.info_hash, (uint32_t)hs.metadata_size, bt_mem_default()), 0);
     CU_ASSERT_EQUAL(bt_metadata_piece_count((uint32_t)hs.metadata_size), 2);
     int32_t p;
     int rounds = 0;
@@ -270,7 +271,8 @@ static void on_request(const bt_wire_msg *m, void *arg)
     serve_ctx *x = arg;
     if (m->ext_id == 0) {
         bt_ext_handshake hs;
-        CU_ASSERT_EQUAL(bt_wire_parse_ext_handshake(m->data, m->data_len, &hs, bt_mem_default()), 0);
+        CU_ASSERT_EQUAL(bt_wire_parse_ext_handshake(m->data, m->data_len, &hs, bt_mem_default()),
+                        0);
         x->our_utm = m_id(&hs, "ut_metadata");
         CU_ASSERT_EQUAL(hs.metadata_size, -1); /* fetching: no size to offer */
         return;
@@ -315,7 +317,8 @@ static void test_fetch_metadata(void)
     bt_conn_id id;
     CU_ASSERT_EQUAL_FATAL(bt_client_accept(f.c, &from, &id, 1), 0);
     char hs[96];
-    snprintf(hs, sizeof(hs), "d1:md11:ut_metadatai%dee13:metadata_sizei%zuee", PEER_UTM, f.info.len);
+    snprintf(hs, sizeof(hs), "d1:md11:ut_metadatai%dee13:metadata_sizei%zuee", PEER_UTM,
+             f.info.len);
     send_handshake(&f, id, "-LT0001-abcdefghijkl", hs);
     bt_buf b, out;
     bt_buf_init(&b, bt_mem_default(), 1 << 20);
@@ -360,7 +363,8 @@ static void on_pex(const bt_wire_msg *m, void *arg)
     pex_ctx *x = arg;
     if (m->ext_id != PEER_PEX)
         return;
-    CU_ASSERT_EQUAL(bt_pex_parse(m->data, m->data_len, BT_PEX_MAX_FIRST, &x->msg, bt_mem_default(), NULL), 0);
+    CU_ASSERT_EQUAL(
+        bt_pex_parse(m->data, m->data_len, BT_PEX_MAX_FIRST, &x->msg, bt_mem_default(), NULL), 0);
     x->msgs++;
 }
 
@@ -418,7 +422,8 @@ static void test_pex_exchange(void)
     /* receive: two new addresses become candidates */
     bt_client_stats st0, st1;
     bt_client_get_stats(f.c, &st0);
-    const char *pl = "d5:added12:\x0a\x00\x00\x09\x1a\xe1\x0a\x00\x00\x0a\x1a\xe2" "e";
+    const char *pl = "d5:added12:\x0a\x00\x00\x09\x1a\xe1\x0a\x00\x00\x0a\x1a\xe2"
+                     "e";
     bt_buf b;
     bt_buf_init(&b, bt_mem_default(), 256);
     bt_wire_put_extended(&b, 1 /* our ut_pex id, from our handshake */, (const uint8_t *)pl, 24);
@@ -426,7 +431,8 @@ static void test_pex_exchange(void)
     bt_client_get_stats(f.c, &st1);
     CU_ASSERT_EQUAL(st1.nknown, st0.nknown + 2);
     /* a second message within 20 s is ignored */
-    pl = "d5:added6:\x0a\x00\x00\x0b\x1a\xe3" "e";
+    pl = "d5:added6:\x0a\x00\x00\x0b\x1a\xe3"
+         "e";
     bt_buf_reset(&b);
     bt_wire_put_extended(&b, 1, (const uint8_t *)pl, 17);
     CU_ASSERT_EQUAL(bt_conn_recv(f.c, ids[0], b.data, b.len, BT_SEC(14)), (bt_ssize)b.len);
@@ -442,7 +448,8 @@ static void test_pex_exchange(void)
 int test_client_ext_add_suite(void)
 {
     CU_pSuite s = CU_add_suite("client_ext", NULL, NULL);
-    if (s == NULL || CU_add_test(s, "metadata served and fetched", test_metadata_serve_fetch) == NULL ||
+    if (s == NULL ||
+        CU_add_test(s, "metadata served and fetched", test_metadata_serve_fetch) == NULL ||
         CU_add_test(s, "no metadata, no pex", test_no_metadata_no_pex) == NULL ||
         CU_add_test(s, "pex sent and received", test_pex_exchange) == NULL ||
         CU_add_test(s, "metadata fetched in magnet mode", test_fetch_metadata) == NULL)
