@@ -264,6 +264,7 @@ typedef struct serve_ctx {
     uint8_t our_utm;
     int requests;
     bool corrupt; /* flip a byte of the first two data blocks */
+    bool reject;  /* answer every request with a reject */
 } serve_ctx;
 
 static void on_request(const bt_wire_msg *m, void *arg)
@@ -284,11 +285,66 @@ static void on_request(const bt_wire_msg *m, void *arg)
     x->requests++;
     bt_buf pl;
     bt_buf_init(&pl, bt_mem_default(), 1 << 16);
-    bt_metadata_serve(&pl, x->info->data, x->info->len, msg.piece);
+    if (x->reject)
+        bt_metadata_put_reject(&pl, msg.piece);
+    else
+        bt_metadata_serve(&pl, x->info->data, x->info->len, msg.piece);
     if (x->corrupt && x->requests <= 2)
         pl.data[pl.len - 1] ^= 1; /* the first full copy (2 pieces) is corrupt */
     bt_wire_put_extended(x->reply, x->our_utm, pl.data, pl.len);
     bt_buf_free(&pl);
+}
+
+/* A client in magnet mode: placeholder geometry, the real info hash. */
+static int setup_fetch(fx *f)
+{
+    memset(f, 0, sizeof(*f));
+    make_info(f);
+    static const uint8_t zero[20];
+    bt_config cfg;
+    bt_config_defaults(&cfg);
+    memcpy(cfg.info_hash, f->info_hash, 20);
+    cfg.piece_hashes = zero;
+    cfg.npieces = 1;
+    cfg.piece_len = 1;
+    cfg.total_len = 1;
+    cfg.fetch_metadata = true;
+    memcpy(cfg.peer_id, "-SL0100-000000000000", 20);
+    int rv = bt_client_new(&f->c, &cfg, 1, NULL);
+    return rv != 0 ? rv : bt_client_start(f->c, 1);
+}
+
+/* A peer that rejects our request is not asked again, even after the request timeout. */
+static void test_fetch_rejected(void)
+{
+    fx f;
+    CU_ASSERT_EQUAL_FATAL(setup_fetch(&f), 0);
+    bt_addr from = {.family = 4, .ip = {127, 0, 0, 2}, .port = 40000};
+    bt_conn_id id;
+    CU_ASSERT_EQUAL_FATAL(bt_client_accept(f.c, &from, &id, 1), 0);
+    char hs[96];
+    snprintf(hs, sizeof(hs), "d1:md11:ut_metadatai%dee13:metadata_sizei%zuee", PEER_UTM,
+             f.info.len);
+    send_handshake(&f, id, "-LT0001-abcdefghijkl", hs);
+    bt_buf b, out;
+    bt_buf_init(&b, bt_mem_default(), 1 << 20);
+    bt_buf_init(&out, bt_mem_default(), 1 << 20);
+    serve_ctx x = {.info = &f.info, .reply = &b, .reject = true};
+    pull(&f, id, &out, 2);
+    each_ext(&out, true, on_request, &x);
+    CU_ASSERT_EQUAL(x.requests, 1);
+    CU_ASSERT_EQUAL(bt_conn_recv(f.c, id, b.data, b.len, 3), (bt_ssize)b.len);
+    for (int s = 4; s < 40; s++)
+        CU_ASSERT_EQUAL(bt_client_on_timer(f.c, BT_SEC(s)), 0);
+    drain(&f);
+    bt_buf_reset(&out);
+    pull(&f, id, &out, BT_SEC(40));
+    each_ext(&out, false, on_request, &x);
+    CU_ASSERT_EQUAL(x.requests, 1);
+    CU_ASSERT_PTR_NULL(bt_client_metadata(f.c, &(size_t){0}));
+    bt_buf_free(&b);
+    bt_buf_free(&out);
+    teardown(&f);
 }
 
 /* Magnet mode: the client knows only the info hash, tolerates a bitfield of any length, asks a
@@ -297,20 +353,7 @@ static void on_request(const bt_wire_msg *m, void *arg)
 static void test_fetch_metadata(void)
 {
     fx f;
-    memset(&f, 0, sizeof(f));
-    make_info(&f);
-    bt_config cfg;
-    bt_config_defaults(&cfg);
-    memcpy(cfg.info_hash, f.info_hash, 20);
-    uint8_t zero[20] = {0};
-    cfg.piece_hashes = zero;
-    cfg.npieces = 1;
-    cfg.piece_len = 1;
-    cfg.total_len = 1;
-    cfg.fetch_metadata = true;
-    memcpy(cfg.peer_id, "-SL0100-000000000000", 20);
-    CU_ASSERT_EQUAL_FATAL(bt_client_new(&f.c, &cfg, 1, NULL), 0);
-    CU_ASSERT_EQUAL_FATAL(bt_client_start(f.c, 1), 0);
+    CU_ASSERT_EQUAL_FATAL(setup_fetch(&f), 0);
     size_t len = 0;
     CU_ASSERT_PTR_NULL(bt_client_metadata(f.c, &len));
     bt_addr from = {.family = 4, .ip = {127, 0, 0, 2}, .port = 40000};
@@ -351,6 +394,41 @@ static void test_fetch_metadata(void)
     bt_buf_free(&b);
     bt_buf_free(&out);
     teardown(&f);
+}
+
+/* Parses |len| bytes of bitfield payload under the fetch-mode limits: 1 or 0 (needs more)
+ * on success, a negative error otherwise. */
+static int parse_bitfield(uint32_t npieces, bool any, size_t len)
+{
+    bt_wire_limits lim = {npieces, BT_MAX_BLOCK_LEN, 1u << 20, 1u << 20, any};
+    bt_wire_parser p;
+    bt_wire_parser_init(&p, &lim, bt_mem_default());
+    bt_buf b;
+    bt_buf_init(&b, bt_mem_default(), 1 << 16);
+    bt_buf_put_be32(&b, (uint32_t)(len + 1));
+    bt_buf_put_u8(&b, BT_MSG_BITFIELD);
+    for (size_t i = 0; i < len; i++)
+        bt_buf_put_u8(&b, 0xff);
+    size_t used;
+    bt_wire_msg m;
+    int rv = bt_wire_parse(&p, b.data, b.len, &used, &m);
+    if (rv == 1 && m.data_len != len)
+        rv = -100;
+    bt_buf_free(&b);
+    bt_wire_parser_free(&p);
+    return rv;
+}
+
+/* any_bitfield: any length from 1 byte to ceil(npieces/8) passes; empty or longer ones fail,
+ * as does a wrong length without the flag. */
+static void test_any_bitfield_limits(void)
+{
+    CU_ASSERT_EQUAL(parse_bitfield(64, true, 1), 1);
+    CU_ASSERT_EQUAL(parse_bitfield(64, true, 8), 1);
+    CU_ASSERT_EQUAL(parse_bitfield(64, true, 0), BT_ERR_PROTO);
+    CU_ASSERT_EQUAL(parse_bitfield(64, true, 9), BT_ERR_PROTO);
+    CU_ASSERT_EQUAL(parse_bitfield(64, false, 8), 1);
+    CU_ASSERT_EQUAL(parse_bitfield(64, false, 7), BT_ERR_PROTO);
 }
 
 typedef struct pex_ctx {
@@ -452,7 +530,9 @@ int test_client_ext_add_suite(void)
         CU_add_test(s, "metadata served and fetched", test_metadata_serve_fetch) == NULL ||
         CU_add_test(s, "no metadata, no pex", test_no_metadata_no_pex) == NULL ||
         CU_add_test(s, "pex sent and received", test_pex_exchange) == NULL ||
-        CU_add_test(s, "metadata fetched in magnet mode", test_fetch_metadata) == NULL)
+        CU_add_test(s, "metadata fetched in magnet mode", test_fetch_metadata) == NULL ||
+        CU_add_test(s, "any-length bitfield limits", test_any_bitfield_limits) == NULL ||
+        CU_add_test(s, "a rejecting peer is not asked again", test_fetch_rejected) == NULL)
         return -1;
     return 0;
 }
