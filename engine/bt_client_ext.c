@@ -23,9 +23,10 @@
 typedef struct bt_conn_ext bt_conn_ext;
 
 struct bt_conn_ext {
-    uint8_t peer_utm;    /* the peer's id for ut_metadata (0: none) */
-    uint8_t peer_pex;    /* the peer's id for ut_pex (0: none) */
-    bt_time_us next_pex; /* when we send the next ut_pex */
+    uint8_t peer_utm;     /* the peer's id for ut_metadata (0: none) */
+    uint8_t peer_pex;     /* the peer's id for ut_pex (0: none) */
+    uint16_t listen_port; /* its BEP 10 "p" (0: not told) */
+    bt_time_us next_pex;  /* when we send the next ut_pex */
     bt_time_us last_pex_in;
     bt_pex_state pex;
     bool md_bad;        /* fetch: it rejected us or sent metadata of another size */
@@ -123,7 +124,7 @@ static int on_handshake(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time
         cn->peer_reqq = hs.reqq;
     uint8_t utm = offers_utm(c) ? find_m(&hs, "ut_metadata") : 0;
     uint8_t pex = c->cfg.pex ? find_m(&hs, "ut_pex") : 0;
-    if (utm == 0 && pex == 0 && cn->ext == NULL)
+    if (utm == 0 && pex == 0 && (hs.p == 0 || !c->cfg.pex) && cn->ext == NULL)
         return 0;
     if (cn->ext == NULL) {
         cn->ext = bt_calloc(c->mem, 1, sizeof(*cn->ext));
@@ -136,6 +137,7 @@ static int on_handshake(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time
     }
     cn->ext->peer_utm = utm; /* a later handshake may update or disable (id 0) either */
     cn->ext->peer_pex = pex;
+    cn->ext->listen_port = hs.p;
     return fetch_start(c, cn, &hs, now);
 }
 
@@ -242,17 +244,23 @@ int bt_ext_on_extended(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_
     return 0; /* an extension we did not register: ignored */
 }
 
-/* The peers we could tell |to| about: other active connections we opened (their addresses
- * carry listen ports; an accepted one's port is ephemeral), in connection order. */
+/* The peers we could tell |to| about, in connection order: other active connections we
+ * opened (their addresses carry listen ports) and accepted ones whose BEP 10 handshake gave
+ * a listen port "p" (the address's own port is ephemeral). */
 static uint32_t pex_current(const bt_client *c, const bt_conn *to, bt_pex_peer *cur)
 {
     uint32_t n = 0;
     for (uint32_t i = 0; i < c->nconns && n < BT_PEX_MAX_TRACKED; i++) {
         const bt_conn *o = c->conns[i];
-        if (o == to || o->state != BT_CS_ACTIVE || !o->initiated)
+        uint16_t port = o->initiated     ? c->peers[o->peer].addr.port
+                        : o->ext != NULL ? o->ext->listen_port
+                                         : 0;
+        if (o == to || o->state != BT_CS_ACTIVE || port == 0)
             continue;
         cur[n].addr = c->peers[o->peer].addr;
-        cur[n].flags = BT_PEX_F_REACHABLE | (o->counted_seed ? BT_PEX_F_SEED : 0);
+        cur[n].addr.port = port;
+        cur[n].flags =
+            (o->initiated ? BT_PEX_F_REACHABLE : 0) | (o->counted_seed ? BT_PEX_F_SEED : 0);
         n++;
     }
     return n;

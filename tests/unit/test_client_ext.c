@@ -469,6 +469,14 @@ static void test_pex_exchange(void)
         CU_ASSERT_EQUAL(bt_conn_connected(f.c, ids[i], 1), 0);
     send_handshake(&f, ids[0], "-LT0001-aaaaaaaaaaaa", "d1:md6:ut_pexi7eee");
     send_handshake(&f, ids[1], "-LT0001-bbbbbbbbbbbb", "d1:mdee");
+    /* two accepted peers: one tells its listen port (listed with it), one does not */
+    bt_addr in4 = {.family = 4, .ip = {127, 0, 0, 4}, .port = 50004};
+    bt_addr in5 = {.family = 4, .ip = {127, 0, 0, 5}, .port = 50005};
+    bt_conn_id id4, id5;
+    CU_ASSERT_EQUAL_FATAL(bt_client_accept(f.c, &in4, &id4, 1), 0);
+    CU_ASSERT_EQUAL_FATAL(bt_client_accept(f.c, &in5, &id5, 1), 0);
+    send_handshake(&f, id4, "-LT0001-cccccccccccc", "d1:mde1:pi7004ee");
+    send_handshake(&f, id5, "-LT0001-dddddddddddd", "d1:mdee");
     drain(&f);
     bt_buf out;
     bt_buf_init(&out, bt_mem_default(), 1 << 20);
@@ -489,9 +497,13 @@ static void test_pex_exchange(void)
     pull(&f, ids[0], &out, BT_SEC(12));
     each_ext(&out, false, on_pex, x);
     CU_ASSERT_EQUAL_FATAL(x->msgs, 1);
-    CU_ASSERT_EQUAL(x->msg.nadded, 1);
+    CU_ASSERT_EQUAL_FATAL(x->msg.nadded, 2);
     CU_ASSERT_EQUAL(memcmp(&x->msg.added[0].addr.ip, peers[1].ip, 4), 0);
     CU_ASSERT_EQUAL(x->msg.added[0].addr.port, 6002);
+    CU_ASSERT_EQUAL(x->msg.added[0].flags & BT_PEX_F_REACHABLE, BT_PEX_F_REACHABLE);
+    CU_ASSERT_EQUAL(memcmp(&x->msg.added[1].addr.ip, in4.ip, 4), 0);
+    CU_ASSERT_EQUAL(x->msg.added[1].addr.port, 7004);
+    CU_ASSERT_EQUAL(x->msg.added[1].flags & BT_PEX_F_REACHABLE, 0);
     bt_buf_reset(&out);
     pull(&f, ids[1], &out, BT_SEC(12));
     x->msgs = 0;
