@@ -11,7 +11,7 @@
 static void live_usage(FILE *out)
 {
     fprintf(out,
-            "usage: swarmlab live download FILE.torrent -o DIR [options]\n"
+            "usage: swarmlab live download FILE.torrent|MAGNET -o DIR [options]\n"
             "       swarmlab live seed FILE.torrent DIR [options]\n"
             "       swarmlab live scrape FILE.torrent [--timeout SECONDS] [--bind ADDR]\n\n"
             "Downloads (or seeds) a torrent with real peers: the swarmlab engine on real\n"
@@ -231,7 +231,12 @@ int cmd_live(int argc, char **argv)
     o.seed = seed;
     o.progress = isatty(STDERR_FILENO) != 0;
     bt_metainfo *m = NULL;
-    if (load_torrent(o.torrent_path, &m) != CLI_OK)
+    bool magnet = strncmp(o.torrent_path, "magnet:", 7) == 0; /* live_magnet.c */
+    if (magnet && seed) {
+        fprintf(stderr, "swarmlab live seed: needs a .torrent file, not a magnet link\n");
+        return CLI_USAGE;
+    }
+    if (magnet ? live_magnet_load(&o, &m) != 0 : load_torrent(o.torrent_path, &m) != CLI_OK)
         return CLI_FAIL;
     int rc = live_session_run(&o, m);
     bt_metainfo_del(m);

@@ -3,6 +3,7 @@
  * Never does I/O and never calls back into the host. */
 #include "bt_client_int.h"
 #include "bt_mem.h"
+#include "bt_metadata.h"
 
 #include <assert.h>
 #include <string.h>
@@ -74,6 +75,8 @@ static int check_config(const bt_config *cfg)
     if (cfg->max_conns == 0 || cfg->max_requests_in == 0 || cfg->max_requests_out == 0 ||
         cfg->tick == 0 || cfg->rechoke_interval == 0 || cfg->rate_bucket == 0 ||
         cfg->optimistic_rounds == 0 || cfg->lie_have_ppm > BT_PPM)
+        return BT_ERR_INVALID;
+    if (cfg->info_dict != NULL && (cfg->info_len == 0 || cfg->info_len > BT_METADATA_MAX_SIZE))
         return BT_ERR_INVALID;
     return 0;
 }
@@ -149,6 +152,12 @@ int bt_client_new(bt_client **pc, const bt_config *cfg, uint64_t seed, const bt_
     if (c->piece_hashes == NULL || c->client_name == NULL)
         goto fail;
     memcpy(c->piece_hashes, cfg->piece_hashes, (size_t)cfg->npieces * 20);
+    if (cfg->info_dict != NULL && (c->info_dict = bt_malloc(mem, cfg->info_len)) == NULL)
+        goto fail;
+    if (c->info_dict != NULL)
+        memcpy(c->info_dict, cfg->info_dict, cfg->info_len);
+    c->info_len = cfg->info_len;
+    c->cfg.info_dict = c->info_dict;
     c->cfg.piece_hashes = c->piece_hashes;
     c->cfg.client_name = c->client_name;
     if ((rv = make_picker(c)) != 0 || (rv = make_lie(c)) != 0)
@@ -184,9 +193,11 @@ void bt_client_del(bt_client *c)
     if (c->lent != NULL)
         bt_free(m, c->lent);
     bt_picker_del(c->picker);
+    bt_ext_client_free(c);
     bt_bitfield_free(&c->claimed, m);
     void *owned[] = {c->conns, c->conn_ids, c->peers, c->actions.a, c->choke_peers,
-                     c->choke_out, c->choke_weight, c->piece_hashes, c->client_name};
+                     c->choke_out, c->choke_weight, c->piece_hashes, c->client_name,
+                     c->info_dict};
     for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
         if (owned[i] != NULL)
             bt_free(m, owned[i]);
@@ -446,6 +457,9 @@ int bt_client_on_timer(bt_client *c, bt_time_us now)
                 bt_client_fail(c, rv);
         }
         c->next_tick = now + c->cfg.tick;
+        int rv = bt_ext_tick(c, now);
+        if (rv != 0)
+            bt_client_fail(c, rv);
         bt_client_connect_more(c, now);
     }
     if (now >= c->next_rechoke) {

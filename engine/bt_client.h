@@ -27,6 +27,16 @@ typedef struct bt_config {
                                   bytes, high bit first; read by bt_client_new only. Spare
                                   bits past npieces are ignored. Combined with |seed| by OR */
     bool virtual_payload;      /* sim mode: payload bytes are counted, not carried */
+    const uint8_t *info_dict;  /* or NULL: the bencoded info dict (copied), served to peers
+                                  over ut_metadata (BEP 9); its SHA-1 should be info_hash */
+    size_t info_len;           /* 1 .. BT_METADATA_MAX_SIZE bytes */
+    bool fetch_metadata;       /* magnet mode: only the info hash is real (give a placeholder
+                                  geometry: 1 piece of 1 byte, any hash); the client connects,
+                                  exchanges BEP 10 handshakes and fetches the info dict over
+                                  ut_metadata (BEP 9) from peers that offer it, ignoring every
+                                  other message; see bt_client_metadata */
+    bool pex;                  /* BEP 11 peer exchange (false; live mode sets it unless the
+                                  torrent is private, BEP 27) */
     /* Policies. */
     const bt_choker_ops *choker; /* NULL: bt_choker_reference */
     const char *picker;          /* "rarest-first" (NULL), "random", "sequential" */
@@ -238,6 +248,11 @@ typedef struct bt_conn_info {
 } bt_conn_info;
 
 int bt_conn_get_info(const bt_client *c, bt_conn_id id, bt_conn_info *out);
+
+/* fetch_metadata: the info dict once it is complete and its SHA-1 matched the info hash
+ * (*len set; valid until bt_client_del), else NULL. The host then builds the real torrent
+ * (bt_metadata_wrap, bt_metainfo_parse) and a new client; this one is only deleted. */
+const uint8_t *bt_client_metadata(const bt_client *c, size_t *len);
 
 /* How long we have had connection |id| unchoked, in µs, by the kind the choker gave
  * (BT_UNCHOKE_REGULAR / BT_UNCHOKE_OPTIMISTIC), the current interval counted up to |now|

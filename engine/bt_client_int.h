@@ -105,6 +105,7 @@ typedef struct bt_conn {
     uint8_t unchoke_kind;   /* bt_unchoke_kind of our current decision (NONE when choking) */
     bt_time_us unchoke_since; /* start of the current unchoke_kind interval */
     uint64_t unchoke_us[2]; /* closed intervals: [0] regular, [1] optimistic */
+    struct bt_conn_ext *ext; /* BEP 9 / BEP 11 state (bt_client_ext.c), NULL until needed */
 } bt_conn;
 
 /* ---- peer records: every address we know of (candidates and connected) ---- */
@@ -174,6 +175,9 @@ struct bt_client {
     uint8_t *choke_out;
     uint32_t *choke_weight;
     uint32_t choke_cap;
+    uint8_t *info_dict;     /* cfg.info_dict copied (served over ut_metadata), or NULL */
+    size_t info_len;
+    struct bt_metadata *md; /* fetch_metadata: the info dict being assembled */
     bt_seg segs[BT_MAX_SEGS]; /* bt_conn_pull_send's answer, valid until the next call */
 };
 
@@ -226,5 +230,15 @@ int bt_conn_reserve_in(bt_client *c, bt_conn *cn);               /* room for 1 m
 void bt_conn_release_requests(bt_client *c, bt_conn *cn, bool send_cancel);
 int bt_conn_on_have(bt_client *c, uint32_t piece);     /* we verified |piece| */
 void bt_conn_cancel_block(bt_client *c, bt_conn_id id, const bt_block *b);
+
+/* bt_client_ext.c: BEP 9 serving and BEP 11 (the extensions a real swarm expects) */
+void bt_ext_fill_handshake(const bt_client *c, bt_ext_handshake *hs); /* adds m entries */
+int bt_ext_on_extended(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_us now);
+int bt_ext_tick(bt_client *c, bt_time_us now); /* periodic ut_pex */
+void bt_ext_conn_free(bt_client *c, bt_conn *cn);
+void bt_ext_client_free(bt_client *c);
+void bt_ext_wire_limits(const bt_client *c, bt_wire_limits *lim); /* fetch mode: any bitfield */
+/* bt_client_peers.c: add_peers inside an entry point (tracker or PEX candidates) */
+int bt_client_learn_peers(bt_client *c, const bt_addr *peers, size_t n, bt_time_us now);
 
 #endif

@@ -346,6 +346,11 @@ int bt_client_accept(bt_client *c, const bt_addr *from, bt_conn_id *id, bt_time_
     return rv != 0 ? rv : lv;
 }
 
+int bt_client_learn_peers(bt_client *c, const bt_addr *peers, size_t n, bt_time_us now)
+{
+    return add_peers(c, peers, n, now);
+}
+
 int bt_client_add_peers(bt_client *c, const bt_addr *peers, size_t n, bt_time_us now)
 {
     bt_client_enter(c);

@@ -24,7 +24,9 @@ int bt_conn_new(bt_client *c, uint32_t peer, bool initiated, bt_time_us now, bt_
     cn->am_choking = cn->peer_choking = true;
     cn->created_at = cn->last_recv = cn->last_send = cn->last_block = now;
     cn->unchoked_at = BT_TIME_NEVER;
-    bt_wire_limits lim = {c->cfg.npieces, BT_MAX_BLOCK_LEN, MAX_EXTENDED_LEN, MAX_UNKNOWN_LEN};
+    bt_wire_limits lim = {c->cfg.npieces, BT_MAX_BLOCK_LEN, MAX_EXTENDED_LEN, MAX_UNKNOWN_LEN,
+                          false};
+    bt_ext_wire_limits(c, &lim);
     bt_wire_parser_init(&cn->parser, &lim, m);
     bt_outq_init(&cn->out, m);
     bt_rate_init(&cn->down, c->cfg.rate_bucket);
@@ -45,6 +47,7 @@ void bt_conn_free(bt_client *c, bt_conn *cn)
     bt_wire_parser_free(&cn->parser);
     bt_outq_free(&cn->out);
     bt_bitfield_free(&cn->have, m);
+    bt_ext_conn_free(c, cn);
     void *owned[] = {cn->reqs_out, cn->reqs_in, cn->blockbuf};
     for (size_t i = 0; i < sizeof(owned) / sizeof(owned[0]); i++)
         if (owned[i] != NULL)
@@ -148,6 +151,7 @@ static int send_ext_handshake(bt_client *c, bt_conn *cn)
     const bt_addr *a = &c->peers[cn->peer].addr;
     hs.yourip_len = a->family == 6 ? 16 : 4;
     memcpy(hs.yourip, a->ip, hs.yourip_len);
+    bt_ext_fill_handshake(c, &hs);
     size_t start = cn->out.bytes.len;
     bt_wire_put_ext_handshake(&cn->out.bytes, &hs);
     return bt_conn_queue_msg(c, cn, start);

@@ -252,19 +252,6 @@ static int on_piece(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_us 
     return m->last ? block_done(c, cn, now) : 0;
 }
 
-static int on_extended(bt_client *c, bt_conn *cn, const bt_wire_msg *m)
-{
-    if (m->ext_id != 0 || !cn->extended)
-        return 0; /* we register no extension messages; others are ignored */
-    bt_ext_handshake hs;
-    int rv = bt_wire_parse_ext_handshake(m->data, m->data_len, &hs, c->mem);
-    if (rv == BT_ERR_NOMEM)
-        return rv;
-    if (rv == 0 && hs.reqq > 0)
-        cn->peer_reqq = hs.reqq;
-    return 0; /* a malformed extension handshake is ignored, as libtorrent does */
-}
-
 static int on_choke(bt_client *c, bt_conn *cn, bool choke)
 {
     cn->peer_choking = choke;
@@ -326,6 +313,8 @@ static int first_msg_rules(bt_client *c, bt_conn *cn, uint8_t id, bt_time_us now
 
 int bt_conn_handle_msg(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_us now)
 {
+    if (c->cfg.fetch_metadata && m->id != BT_MSG_EXTENDED)
+        return 0; /* fetching metadata: we know no pieces; only BEP 10 messages matter */
     if (m->id != BT_MSG_PIECE || m->frag_off == 0) {
         int first = first_msg_rules(c, cn, m->id, now);
         if (first != 1)
@@ -343,7 +332,7 @@ int bt_conn_handle_msg(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_
     case BT_MSG_CANCEL: return on_cancel(c, cn, m);
     case BT_MSG_REJECT: return on_reject(c, cn, m, now);
     case BT_MSG_PIECE: return on_piece(c, cn, m, now);
-    case BT_MSG_EXTENDED: return on_extended(c, cn, m);
+    case BT_MSG_EXTENDED: return bt_ext_on_extended(c, cn, m, now);
     default: return 0; /* keep-alive, have-none, port, suggest, allowed-fast, unknown */
     }
 }

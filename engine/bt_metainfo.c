@@ -360,6 +360,13 @@ static int parse_doc(mparse *p)
         rc = parse_trackers(p, 0);
     if (rc == 0)
         rc = parse_extras(p, 0);
+    size_t ilen = it->end - it->start;
+    if (rc == 0 && ilen <= BT_META_MAX_INFO_RAW) { /* kept to serve it over BEP 9 */
+        if ((p->m->info_raw = bt_malloc(p->m->mem, ilen)) == NULL)
+            return BT_ERR_NOMEM;
+        memcpy(p->m->info_raw, p->doc.buf + it->start, ilen);
+        p->m->info_len = ilen;
+    }
     return rc;
 }
 
@@ -418,6 +425,7 @@ void bt_metainfo_del(bt_metainfo *m)
     xfree(mem, m->trackers);
     xfree(mem, m->tracker_tier);
     xfree(mem, m->piece_hashes);
+    xfree(mem, m->info_raw);
     xfree(mem, m->name);
     xfree(mem, m->comment);
     xfree(mem, m->created_by);

@@ -22,6 +22,8 @@ typedef struct bt_file_entry {
     uint64_t offset; /* byte offset of the file within the torrent's data */
 } bt_file_entry;
 
+#define BT_META_MAX_INFO_RAW (8u << 20) /* = BT_METADATA_MAX_SIZE */
+
 typedef struct bt_metainfo {
     uint8_t info_hash[20];
     char *name; /* sanitised */
@@ -39,6 +41,9 @@ typedef struct bt_metainfo {
     char *comment;         /* NULL if absent */
     char *created_by;      /* NULL if absent */
     int64_t creation_date; /* -1 if absent */
+    uint8_t *info_raw;     /* the info dict's bytes as in the file (BEP 9 serving), or NULL
+                              when over BT_META_MAX_INFO_RAW */
+    size_t info_len;
     const bt_mem *mem;
 } bt_metainfo;
 

@@ -284,6 +284,8 @@ static int check_len(bt_wire_parser *p)
     case K_PORT:
         return n == 1u + s->fixed ? 0 : fail(p, BT_ERR_PROTO, len_err(p->cur_id));
     case K_BITFIELD:
+        if (p->lim.any_bitfield && n >= 2 && n <= bitfield_msg_len(&p->lim))
+            return 0;
         return n == bitfield_msg_len(&p->lim) ? 0 : fail(p, BT_ERR_PROTO, len_err(p->cur_id));
     case K_PIECE:
         if (n <= 9)

@@ -114,6 +114,8 @@ typedef struct bt_wire_limits {
     uint32_t max_block_len;    /* largest piece payload / request length, e.g. BT_MAX_BLOCK_LEN */
     uint32_t max_extended_len; /* largest extended message (length prefix value), e.g. 1 MiB */
     uint32_t max_unknown_len;  /* largest unknown message (length prefix value) we skip */
+    bool any_bitfield;         /* accept a bitfield of any length up to 1 + ceil(npieces/8)
+                                  (a client fetching metadata does not know npieces yet) */
 } bt_wire_limits;
 
 /* One parsed message (or one fragment of a piece's payload). */

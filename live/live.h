@@ -174,4 +174,11 @@ typedef struct live_opts {
  * message on stderr names the file or value). */
 int live_session_run(const live_opts *o, const bt_metainfo *m);
 
+/* ---- magnet links (live_magnet.c) ---- */
+
+/* o->torrent_path is a magnet link: fetches the info dict from the swarm (the link's trackers,
+ * x.pe and o->peers) and builds the torrent into *out (free with bt_metainfo_del). Returns 0,
+ * or -1 with a message on stderr (bad link, no metadata within 300 s). */
+int live_magnet_load(const live_opts *o, bt_metainfo **out);
+
 #endif

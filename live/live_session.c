@@ -417,6 +417,9 @@ static int make_client(session *s, const uint8_t *have)
     cfg.listen_port = s->port;
     cfg.have = have;
     cfg.lenient = true; /* aria2 re-sends its bitfield mid-stream */
+    cfg.info_dict = s->m->info_raw; /* BEP 9: served to magnet-link peers */
+    cfg.info_len = s->m->info_len;
+    cfg.pex = !s->m->is_private; /* BEP 11, off for private torrents (BEP 27) */
     if (s->o->max_peers > 0) {
         cfg.max_conns = s->o->max_peers;
         if (cfg.max_initiated > cfg.max_conns)
