@@ -135,10 +135,11 @@ int bt_client_connect_more(bt_client *c, bt_time_us now)
         return 0; /* a seed waits for leechers to come to it */
     uint32_t live = live_conns(c);
     for (int pass = 0; pass < 2; pass++) {
+        uint32_t base = c->connect_cursor; /* this pass walks from here, whatever it dials */
         for (uint32_t k = 0; k < c->npeers; k++) {
             if (live >= c->cfg.max_conns || c->ninitiated >= c->cfg.max_initiated)
                 return 0;
-            uint32_t i = (c->connect_cursor + k) % c->npeers;
+            uint32_t i = (base + k) % c->npeers;
             bt_peer *p = &c->peers[i];
             bool fresh = p->state == BT_PS_CANDIDATE && p->fails == 0;
             bool due = (p->state == BT_PS_CANDIDATE && p->fails > 0) ||
