@@ -240,6 +240,8 @@ static void setup_bev(live_host *h, live_conn *lc, struct bufferevent *bev)
     if (h->group != NULL)
         bufferevent_add_to_rate_limit_group(bev, h->group);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
+    if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) /* read past an MSE handshake */
+        bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 }
 
 int live_host_attach(live_host *h, struct bufferevent *bev, bt_conn_id id)

@@ -38,8 +38,6 @@ static void finish(live_mse_hs *hs, struct bufferevent *bev, const char *err)
             bufferevent_free(hs->bev);
     } else {
         bufferevent_setcb(bev, NULL, NULL, NULL, NULL);
-        if (evbuffer_get_length(bufferevent_get_input(bev)) > 0)
-            bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
     }
     hs->bev = NULL;
     live_mse_cb cb = hs->cb;

@@ -10,8 +10,9 @@
 
 typedef struct live_mse_hs live_mse_hs;
 
-/* The outcome of a handshake: |bev| (owned by the callee from now on; its callbacks are cleared
- * and a deferred read callback is queued for the bytes already received) or NULL with |err|
+/* The outcome of a handshake: |bev| (owned by the callee from now on; its callbacks are cleared;
+ * its input may already hold stream bytes: after setting callbacks, read them, e.g. with
+ * bufferevent_trigger, as no new read will report them) or NULL with |err|
  * (the socket was freed). |hs| is freed after the callback returns: do not call
  * live_mse_hs_del from it. */
 typedef void (*live_mse_cb)(struct bufferevent *bev, const char *err, void *user);
