@@ -230,6 +230,14 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     after(h);
 }
 
+/* The bufferevent on the socket: under an MSE filter, its underlying one (the rate limits
+ * apply to the socket; a filter is driven by it). */
+static struct bufferevent *socket_bev(struct bufferevent *bev)
+{
+    struct bufferevent *u = bufferevent_get_underlying(bev);
+    return u != NULL ? u : bev;
+}
+
 static void setup_bev(live_host *h, live_conn *lc, struct bufferevent *bev)
 {
     lc->bev = bev;
@@ -238,7 +246,7 @@ static void setup_bev(live_host *h, live_conn *lc, struct bufferevent *bev)
     bufferevent_set_max_single_read(bev, IO_CHUNK); /* libevent's default is 16 KiB */
     bufferevent_set_max_single_write(bev, IO_CHUNK);
     if (h->group != NULL)
-        bufferevent_add_to_rate_limit_group(bev, h->group);
+        bufferevent_add_to_rate_limit_group(socket_bev(bev), h->group);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
     if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) /* read past an MSE handshake */
         bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
@@ -566,6 +574,6 @@ int live_host_set_rate_limit(live_host *h, uint64_t up_bps, uint64_t down_bps)
         return -1;
     for (uint32_t i = 0; i < h->nconns; i++)
         if (h->conns[i]->bev != NULL)
-            bufferevent_add_to_rate_limit_group(h->conns[i]->bev, h->group);
+            bufferevent_add_to_rate_limit_group(socket_bev(h->conns[i]->bev), h->group);
     return 0;
 }
