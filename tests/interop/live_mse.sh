@@ -42,6 +42,12 @@ if timeout 60 "$SWARMLAB" live download t1.torrent -o sl_dl --bind 127.0.0.1 \
     bad "swarmlab download failed: $(cat sl_dl.log)"; fi
 if same_tree seed sl_dl; then ok "swarmlab's copy identical (sha256 of 4 files)"; else
     bad "swarmlab's copy differs"; fi
+# Control: the seed really refuses plaintext (else (a) proves nothing about MSE).
+rc=0
+timeout 15 "$SWARMLAB" live download t1.torrent -o sl_off --bind 127.0.0.1 \
+    --port "$(free_port)" --encryption off >sl_off.log 2>&1 || rc=$?
+if [ "$rc" = 124 ]; then ok "swarmlab --encryption off gets nothing from the forced seed"; else
+    bad "swarmlab --encryption off: exit $rc, expected a time-out: $(cat sl_off.log)"; fi
 kill -TERM "$lt_pid" 2>/dev/null || true
 wait "$lt_pid" 2>/dev/null || true
 
