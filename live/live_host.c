@@ -42,7 +42,7 @@ struct live_host {
     struct ev_token_bucket_cfg *bucket;
     int error;
     char msg[512];
-    bool draining; /* inside after(): nested calls leave the draining to it */
+    bool draining;     /* inside after(): nested calls leave the draining to it */
     live_mse_ctx *mse; /* the encryption layer (live_mse_dial.c), or NULL */
 };
 

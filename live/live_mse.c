@@ -8,7 +8,7 @@
 #include <event2/event.h>
 #include <stdlib.h>
 
-#define CHUNK (64u << 10)      /* bytes one filter step moves at a time */
+#define CHUNK (64u << 10)       /* bytes one filter step moves at a time */
 #define WRITE_HIGH (512u << 10) /* the filter stops moving output above this in the socket */
 #define IO_CHUNK (256u << 10)
 
@@ -199,8 +199,7 @@ static void hs_event(struct bufferevent *bev, short what, void *arg)
 }
 
 int live_mse_hs_new(live_mse_hs **out, struct bufferevent *bev, const bt_mse_config *cfg,
-                    bool allow_plain_bt, bt_pcg32 *rng, int timeout_s, live_mse_cb cb,
-                    void *user)
+                    bool allow_plain_bt, bt_pcg32 *rng, int timeout_s, live_mse_cb cb, void *user)
 {
     live_mse_hs *hs = calloc(1, sizeof(*hs));
     *out = NULL;

@@ -21,8 +21,7 @@ typedef void (*live_mse_cb)(struct bufferevent *bev, const char *err, void *user
  * handshake) on the connected |bev|, which the handshake owns from now on. |timeout_s| bounds
  * the whole exchange. Returns 0, or -1 (invalid config, out of memory: |bev| is freed). */
 int live_mse_hs_new(live_mse_hs **out, struct bufferevent *bev, const bt_mse_config *cfg,
-                    bool allow_plain_bt, bt_pcg32 *rng, int timeout_s, live_mse_cb cb,
-                    void *user);
+                    bool allow_plain_bt, bt_pcg32 *rng, int timeout_s, live_mse_cb cb, void *user);
 /* Abandons a handshake still running (frees its socket). NULL: no-op. */
 void live_mse_hs_del(live_mse_hs *hs);
 

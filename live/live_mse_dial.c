@@ -199,7 +199,8 @@ static int start_connect(pending *p)
     evutil_socket_t fd = open_socket(p->x, &p->addr);
     if (fd < 0)
         return -1;
-    p->bev = bufferevent_socket_new(p->x->base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
+    p->bev =
+        bufferevent_socket_new(p->x->base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);
     if (p->bev == NULL) {
         close(fd);
         return -1;

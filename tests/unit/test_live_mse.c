@@ -79,20 +79,18 @@ static void on_tick(evutil_socket_t fd, short what, void *arg)
     world *w = arg;
     relay_dir(w, w->a2, w->b2, w->wire_ab);
     relay_dir(w, w->b2, w->a2, w->wire_ba);
-    if (w->eb.done && w->eb.bev == NULL && !w->closed) { /* b closed its end: so does a's */
+    if (w->eb.done && w->eb.bev == NULL && !w->closed) {  /* b closed its end: so does a's */
         bufferevent_flush(w->a2, EV_WRITE, BEV_FINISHED); /* EOF at a */
         w->closed = true;
     }
-    bool reads = evbuffer_get_length(w->ea.got) >= w->want_a &&
-                 evbuffer_get_length(w->eb.got) >= w->want_b;
+    bool reads =
+        evbuffer_get_length(w->ea.got) >= w->want_a && evbuffer_get_length(w->eb.got) >= w->want_b;
     bool hs = w->ea.done && w->eb.done;
+    struct timeval tv = {0, 50}; /* a timer, not event_active: deferred callbacks run too */
     if ((w->stop_on_done && hs) || (!w->stop_on_done && hs && reads))
         event_base_loopbreak(w->base);
     else
-    {
-        struct timeval tv = {0, 50}; /* a timer, not event_active: deferred callbacks run too */
         evtimer_add(w->tick, &tv);
-    }
 }
 
 static void world_init(world *w)
@@ -100,10 +98,10 @@ static void world_init(world *w)
     memset(w, 0, sizeof(*w));
     w->base = event_base_new();
     struct bufferevent *p1[2], *p2[2];
-    CU_ASSERT_FATAL(bufferevent_pair_new(w->base, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS,
-                                         p1) == 0);
-    CU_ASSERT_FATAL(bufferevent_pair_new(w->base, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS,
-                                         p2) == 0);
+    CU_ASSERT_FATAL(
+        bufferevent_pair_new(w->base, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS, p1) == 0);
+    CU_ASSERT_FATAL(
+        bufferevent_pair_new(w->base, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS, p2) == 0);
     w->a = p1[0];
     w->a2 = p1[1];
     w->b2 = p2[0];
@@ -151,8 +149,12 @@ static const uint8_t OTHER[20] = "abcdefghijabcdefghij";
 
 static bt_mse_config cfg(bool initiator, uint32_t crypto, const uint8_t (*ih)[20])
 {
-    bt_mse_config c = {.initiator = initiator, .crypto = crypto, .skeys = ih, .nskeys = 1,
-                       .pad_max = 512, .pad_cd_max = 64};
+    bt_mse_config c = {.initiator = initiator,
+                       .crypto = crypto,
+                       .skeys = ih,
+                       .nskeys = 1,
+                       .pad_max = 512,
+                       .pad_cd_max = 64};
     return c;
 }
 
@@ -181,7 +183,8 @@ static void exchange(uint32_t init_crypto, bool expect_rc4, const char *ia)
     world_init(&w);
     bt_pcg32 rng;
     bt_pcg32_seed(&rng, 9, 9);
-    bt_mse_config ci = cfg(true, init_crypto, &IH), cr = cfg(false, BT_MSE_RC4 | BT_MSE_PLAINTEXT, &IH);
+    bt_mse_config ci = cfg(true, init_crypto, &IH),
+                  cr = cfg(false, BT_MSE_RC4 | BT_MSE_PLAINTEXT, &IH);
     ci.ia = (const uint8_t *)ia;
     ci.ia_len = ia != NULL ? strlen(ia) : 0;
     live_mse_hs *ha, *hb;
