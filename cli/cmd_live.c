@@ -126,10 +126,11 @@ static int parse_args(int argc, char **argv, live_opts *o, const char **pos, int
                 rv = parse_port(v, &o->port);
             else if (strcmp(a, "--max-peers") == 0)
                 rv = parse_max_peers(v, &o->max_peers);
-            else if (strcmp(a, "--encryption") == 0 && live_encryption_parse(v, &o->encryption))
+            else if (strcmp(a, "--encryption") == 0 &&
+                     live_encryption_parse(v, &o->encryption) != 0)
                 rv = bad_value(a, v, "expected prefer, prefer-plain, require or off");
             else if (strcmp(a, "--encryption") == 0)
-                ;
+                continue; /* parsed */
             else if (strcmp(a, "--peer") == 0)
                 rv = add_peer(v, peers, &o->npeers);
             else
