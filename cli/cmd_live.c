@@ -33,6 +33,9 @@ static void live_usage(FILE *out)
             "  --bind ADDR         numeric IPv4/IPv6 address to listen on and dial from\n"
             "  --peer ADDR:PORT    also dial this peer (1.2.3.4:6881 or [::1]:6881; repeatable,\n"
             "                      up to 64)\n"
+            "  --encryption MODE   MSE/PE: prefer (default: dial encrypted first, redial in\n"
+            "                      plaintext; accept both), prefer-plain, require (RC4 only\n"
+            "                      both ways), off\n"
             "  --quiet             no progress line and no messages (errors only)\n"
             "  -v, --verbose       also report each closed peer connection and its reason\n"
             "  --results DIR       write sim-style results to DIR (created if missing):\n"
@@ -144,7 +147,8 @@ static int parse_args(int argc, char **argv, live_opts *o, const char **pos, int
         } else if (strcmp(a, "-o") == 0 || strcmp(a, "--output") == 0 ||
                    strcmp(a, "--max-up") == 0 || strcmp(a, "--max-down") == 0 ||
                    strcmp(a, "--port") == 0 || strcmp(a, "--bind") == 0 ||
-                   strcmp(a, "--peer") == 0 || strcmp(a, "--max-peers") == 0) {
+                   strcmp(a, "--peer") == 0 || strcmp(a, "--max-peers") == 0 ||
+                   strcmp(a, "--encryption") == 0) {
             if (!has_val)
                 return bad_value(a, "", "missing value");
             const char *v = argv[++i];
@@ -158,6 +162,11 @@ static int parse_args(int argc, char **argv, live_opts *o, const char **pos, int
                 rv = parse_port(v, &o->port);
             else if (strcmp(a, "--max-peers") == 0)
                 rv = parse_max_peers(v, &o->max_peers);
+            else if (strcmp(a, "--encryption") == 0 &&
+                     live_encryption_parse(v, &o->encryption) != 0)
+                rv = bad_value(a, v, "expected prefer, prefer-plain, require or off");
+            else if (strcmp(a, "--encryption") == 0)
+                continue; /* parsed */
             else if (strcmp(a, "--peer") == 0)
                 rv = add_peer(v, peers, &o->npeers);
             else

@@ -120,6 +120,22 @@ int live_host_error(const live_host *h, const char **msg);
 uint32_t live_host_nconns(const live_host *h);
 /* Copies the ids of up to |max| of those connections into |out|; returns how many. */
 size_t live_host_conn_ids(const live_host *h, bt_conn_id *out, size_t max);
+/* MSE/PE (--encryption). PREFER (the default): dial MSE first offering RC4 and plaintext,
+ * redial in plaintext when the peer does not speak MSE; accept both (RC4 chosen when offered).
+ * PREFER_PLAIN: dial plaintext; accept both (plaintext chosen when offered). REQUIRE: RC4 only,
+ * both ways; plain BT handshakes are refused. OFF: no MSE at all (encrypted peers fail). */
+typedef enum live_encryption {
+    LIVE_ENC_PREFER = 0,
+    LIVE_ENC_PREFER_PLAIN,
+    LIVE_ENC_REQUIRE,
+    LIVE_ENC_OFF,
+} live_encryption;
+/* Turns the encryption layer on for the torrent |info_hash| (before the first connection).
+ * OFF leaves it off. Returns 0 or -1 (out of memory). */
+int live_host_set_encryption(live_host *h, live_encryption mode, const uint8_t info_hash[20]);
+/* Parses "prefer", "prefer-plain", "require" or "off". 0 or -1. */
+int live_encryption_parse(const char *text, live_encryption *out);
+
 /* Puts every peer connection (present and future) into a libevent rate-limit group that
  * allows |up_bps| / |down_bps| bytes per second in total (0 = unlimited). 0 or -1. */
 int live_host_set_rate_limit(live_host *h, uint64_t up_bps, uint64_t down_bps);
@@ -167,6 +183,7 @@ typedef struct live_opts {
     int tracker_timeout_s; /* 0: 20 s */
     const char *results;   /* --results DIR: sim-style result files (live_output.h), or NULL */
     uint32_t sample_s;     /* --sample: seconds between timeseries rows (0: 1 s) */
+    live_encryption encryption; /* 0: LIVE_ENC_PREFER */
 } live_opts;
 
 /* Runs the download of torrent |m| (borrowed) or seed until done (download without seed_after:

@@ -3,6 +3,7 @@
  * the bufferevent (bt_conn_pull_send -> bufferevent_write -> bt_conn_sent), and after every
  * engine call the actions are drained and the single evtimer re-armed at the next deadline. */
 #include "live.h"
+#include "live_mse.h"
 
 #include <errno.h>
 #include <event2/buffer.h>
@@ -41,7 +42,8 @@ struct live_host {
     struct ev_token_bucket_cfg *bucket;
     int error;
     char msg[512];
-    bool draining; /* inside after(): nested calls leave the draining to it */
+    bool draining;     /* inside after(): nested calls leave the draining to it */
+    live_mse_ctx *mse; /* the encryption layer (live_mse_dial.c), or NULL */
 };
 
 static void after(live_host *h);
@@ -105,6 +107,8 @@ static void drop_conn(live_host *h, bt_conn_id id)
         return;
     if (lc->bev != NULL)
         bufferevent_free(lc->bev);
+    else if (h->mse != NULL)
+        live_mse_forget(h->mse, id); /* a dial still handshaking */
     h->conns[idx] = h->conns[--h->nconns];
     free(lc);
 }
@@ -226,6 +230,14 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
     after(h);
 }
 
+/* The bufferevent on the socket: under an MSE filter, its underlying one (the rate limits
+ * apply to the socket; a filter is driven by it). */
+static struct bufferevent *socket_bev(struct bufferevent *bev)
+{
+    struct bufferevent *u = bufferevent_get_underlying(bev);
+    return u != NULL ? u : bev;
+}
+
 static void setup_bev(live_host *h, live_conn *lc, struct bufferevent *bev)
 {
     lc->bev = bev;
@@ -234,8 +246,10 @@ static void setup_bev(live_host *h, live_conn *lc, struct bufferevent *bev)
     bufferevent_set_max_single_read(bev, IO_CHUNK); /* libevent's default is 16 KiB */
     bufferevent_set_max_single_write(bev, IO_CHUNK);
     if (h->group != NULL)
-        bufferevent_add_to_rate_limit_group(bev, h->group);
+        bufferevent_add_to_rate_limit_group(socket_bev(bev), h->group);
     bufferevent_enable(bev, EV_READ | EV_WRITE);
+    if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) /* read past an MSE handshake */
+        bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 }
 
 int live_host_attach(live_host *h, struct bufferevent *bev, bt_conn_id id)
@@ -250,6 +264,15 @@ int live_host_attach(live_host *h, struct bufferevent *bev, bt_conn_id id)
 }
 
 int live_host_accept(live_host *h, struct bufferevent *bev, const bt_addr *from)
+{
+    if (h->mse != NULL) {
+        live_mse_accept(h->mse, bev, from); /* then live_host_accept_now */
+        return 0;
+    }
+    return live_host_accept_now(h, bev, from);
+}
+
+int live_host_accept_now(live_host *h, struct bufferevent *bev, const bt_addr *from)
 {
     bt_conn_id id;
     int rv = bt_client_accept(h->c, from, &id, live_now());
@@ -328,6 +351,11 @@ static void do_connect(live_host *h, bt_conn_id id, const bt_addr *addr)
     struct sockaddr_storage ss;
     int slen = live_addr_to_sockaddr(addr, &ss);
     live_conn *lc = add_conn(h, id);
+    if (lc != NULL && h->mse != NULL) {
+        if (live_mse_dial(h->mse, id, addr) != 0)
+            connect_failed(h, id);
+        return;
+    }
     evutil_socket_t fd = lc != NULL ? open_socket(h, addr) : -1;
     struct bufferevent *bev = NULL;
     if (fd >= 0) {
@@ -457,6 +485,7 @@ void live_host_del(live_host *h)
 {
     if (h == NULL)
         return;
+    live_mse_ctx_del(h->mse);
     for (uint32_t i = 0; i < h->nconns; i++) {
         if (h->conns[i]->bev != NULL)
             bufferevent_free(h->conns[i]->bev);
@@ -505,6 +534,15 @@ int live_host_stop(live_host *h)
     return rv;
 }
 
+int live_host_set_encryption(live_host *h, live_encryption mode, const uint8_t info_hash[20])
+{
+    if (mode == LIVE_ENC_OFF)
+        return 0;
+    const bt_addr *bind = h->has_bind ? &h->bind : NULL;
+    h->mse = live_mse_ctx_new(h, h->base, mode, info_hash, bind);
+    return h->mse != NULL ? 0 : -1;
+}
+
 int live_host_error(const live_host *h, const char **msg)
 {
     if (msg != NULL)
@@ -536,7 +574,7 @@ int live_host_set_rate_limit(live_host *h, uint64_t up_bps, uint64_t down_bps)
         return -1;
     for (uint32_t i = 0; i < h->nconns; i++)
         if (h->conns[i]->bev != NULL)
-            bufferevent_add_to_rate_limit_group(h->conns[i]->bev, h->group);
+            bufferevent_add_to_rate_limit_group(socket_bev(h->conns[i]->bev), h->group);
     return 0;
 }
 

@@ -460,6 +460,7 @@ static int setup(session *s, const bt_addr *where, uint8_t *have)
     live_host_ops ops = {.announce = hook_announce, .event = hook_event, .user = s};
     if (live_host_new(&s->h, s->base, s->c, s->st, &ops, where) != 0 ||
         live_host_set_rate_limit(s->h, s->o->max_up_bps, s->o->max_down_bps) != 0 ||
+        live_host_set_encryption(s->h, s->o->encryption, s->m->info_hash) != 0 ||
         make_events(s) != 0) {
         fprintf(stderr, "swarmlab: out of memory\n");
         return -1;

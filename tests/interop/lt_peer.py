@@ -1,7 +1,8 @@
 #!/usr/bin/python3
 """tests/interop/lt_peer.py: a headless python3-libtorrent peer for the interop tests.
 Usage: lt_peer.py seed|download TORRENT SAVE_DIR IP PORT TIMEOUT_S
-Plaintext only (no MSE), DHT/LSD/UPnP/NAT-PMP/uTP/PEX off (REFERENCE.md s5). Prints
+Plaintext only (no MSE; with LT_ENC=forced in the environment: MSE with RC4 only, both
+ways, plaintext refused), DHT/LSD/UPnP/NAT-PMP/uTP/PEX off (REFERENCE.md s5). Prints
 "finished in T s, cpu C s" (wall time since the torrent was added, process CPU time) when the
 torrent is complete; download mode then exits 0, seed mode keeps seeding
 until SIGTERM, which removes the torrent (announcing "stopped") and exits 0. Exits 1 on
@@ -13,18 +14,23 @@ import signal
 import sys
 import time
 
+import os
+
 import libtorrent as lt
 
 
 def main():
     mode, torrent, save, ip, port, timeout = sys.argv[1:7]
+    # enc_policy: 0 forced, 2 disabled; allowed_enc_level: 1 plaintext, 2 rc4
+    enc = (0, 2) if os.environ.get('LT_ENC') == 'forced' else (2, 1)
     s = lt.session({
         'listen_interfaces': '%s:%s' % (ip, port),
         'outgoing_interfaces': ip,
         'enable_dht': False, 'enable_lsd': False, 'enable_upnp': False,
         'enable_natpmp': False, 'enable_incoming_utp': False, 'enable_outgoing_utp': False,
         'allow_multiple_connections_per_ip': True, 'dht_bootstrap_nodes': '',
-        'out_enc_policy': 2, 'in_enc_policy': 2, 'allowed_enc_level': 1,
+        'out_enc_policy': enc[0], 'in_enc_policy': enc[0], 'allowed_enc_level': enc[1],
+        'prefer_rc4': enc[0] == 0,
         # Keep peers that became seeds while we had all their pieces in flight from another
         # peer: by default libtorrent drops them as "uninteresting upload-only" and, when that
         # other peer leaves, waits about a minute before it connects to anyone again.
