@@ -27,13 +27,15 @@ report() { # report NAME SECONDS CPU
 stop_pid() { kill -TERM "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
 echo "== live-pair: $SIZE_MIB MiB, 1 MiB pieces, one seed -> one leecher on 127.0.0.1"
-spawn sl_seed.log "$SWARMLAB" live seed t.torrent seed --bind 127.0.0.1 --port "$(free_port)"
+# plaintext, like the libtorrent pair (lt_peer.py): the figures compare engines, not RC4
+spawn sl_seed.log "$SWARMLAB" live seed t.torrent seed --bind 127.0.0.1 --port "$(free_port)" \
+    --encryption off
 sl_seed=$last_pid
 wait_for 60 seeders_at_least "$h" 1 || { echo "swarmlab seed did not register"; exit 1; }
 for r in $(seq "$RUNS"); do
     rm -rf dl
     /usr/bin/time -f "%e %U %S" -o time.txt "$SWARMLAB" live download t.torrent -o dl \
-        --bind 127.0.0.1 --port "$(free_port)" --quiet
+        --bind 127.0.0.1 --port "$(free_port)" --encryption off --quiet
     cmp -s seed/data.bin dl/data.bin || { echo "swarmlab copy differs"; exit 1; }
     read -r e u s <time.txt
     report "swarmlab->swarmlab #$r" "$e" "$(awk -v u="$u" -v s="$s" 'BEGIN { print u + s }')"
