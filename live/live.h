@@ -25,6 +25,9 @@ uint64_t live_seed(void);
 int live_addr_from_sockaddr(bt_addr *out, const struct sockaddr *sa);
 /* Fills |ss| (a struct sockaddr_storage) from |a|; returns the address length. */
 int live_addr_to_sockaddr(const bt_addr *a, void *ss);
+/* A non-blocking, close-on-exec TCP socket for |addr|'s family, bound to |bind| when it is
+ * not NULL and has the same family. Returns the descriptor or -1. */
+int live_socket_open(const bt_addr *addr, const bt_addr *bind);
 /* Parses a numeric IPv4 or IPv6 address (no port) into |out| (port 0). 0 or -1. */
 int live_addr_parse(bt_addr *out, const char *text);
 /* Parses "1.2.3.4:6881" or "[::1]:6881" (numeric, port 1..65535) into |out|. 0 or -1. */

@@ -1,5 +1,6 @@
 /* live_clock.c: the only clock and randomness of live mode (CLOCK_MONOTONIC for |now|,
- * getrandom() for seeds), and socket address conversions. Never used by engine/ or sim/. */
+ * getrandom() for seeds), socket address conversions and TCP socket creation. Never used by
+ * engine/ or sim/. */
 #define _GNU_SOURCE
 #include "live.h"
 
@@ -10,6 +11,9 @@
 #include <sys/random.h>
 #include <sys/socket.h>
 #include <time.h>
+#include <unistd.h>
+
+#include <event2/util.h>
 
 bt_time_us live_now(void)
 {
@@ -110,4 +114,24 @@ int live_addr_parse_port(bt_addr *out, const char *text)
         return -1;
     out->port = (uint16_t)port;
     return 0;
+}
+
+int live_socket_open(const bt_addr *addr, const bt_addr *bind_to)
+{
+    struct sockaddr_storage bs;
+    evutil_socket_t fd = socket(addr->family == 4 ? AF_INET : AF_INET6, SOCK_STREAM, 0);
+    if (fd < 0)
+        return -1;
+    if (bind_to != NULL && bind_to->family == addr->family) {
+        int blen = live_addr_to_sockaddr(bind_to, &bs);
+        if (bind(fd, (struct sockaddr *)&bs, (socklen_t)blen) != 0) {
+            close(fd);
+            return -1;
+        }
+    }
+    if (evutil_make_socket_nonblocking(fd) != 0 || evutil_make_socket_closeonexec(fd) != 0) {
+        close(fd);
+        return -1;
+    }
+    return fd;
 }

@@ -323,28 +323,6 @@ static void connect_failed(live_host *h, bt_conn_id id)
     bt_conn_closed(h->c, id, live_now());
 }
 
-/* A non-blocking TCP socket to |addr|, bound to the bind address when it has the same family.
- * Returns the descriptor or -1. */
-static evutil_socket_t open_socket(live_host *h, const bt_addr *addr)
-{
-    struct sockaddr_storage bs;
-    evutil_socket_t fd = socket(addr->family == 4 ? AF_INET : AF_INET6, SOCK_STREAM, 0);
-    if (fd < 0)
-        return -1;
-    if (h->has_bind && h->bind.family == addr->family) {
-        int blen = live_addr_to_sockaddr(&h->bind, &bs);
-        if (bind(fd, (struct sockaddr *)&bs, (socklen_t)blen) != 0) {
-            close(fd);
-            return -1;
-        }
-    }
-    if (evutil_make_socket_nonblocking(fd) != 0 || evutil_make_socket_closeonexec(fd) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 /* Default CONNECT: bufferevent_socket_connect on a fresh socket. */
 static void do_connect(live_host *h, bt_conn_id id, const bt_addr *addr)
 {
@@ -356,7 +334,7 @@ static void do_connect(live_host *h, bt_conn_id id, const bt_addr *addr)
             connect_failed(h, id);
         return;
     }
-    evutil_socket_t fd = lc != NULL ? open_socket(h, addr) : -1;
+    evutil_socket_t fd = lc != NULL ? live_socket_open(addr, h->has_bind ? &h->bind : NULL) : -1;
     struct bufferevent *bev = NULL;
     if (fd >= 0) {
         bev = bufferevent_socket_new(h->base, fd, BEV_OPT_CLOSE_ON_FREE | BEV_OPT_DEFER_CALLBACKS);

@@ -171,32 +171,11 @@ static void on_connect(struct bufferevent *bev, short what, void *arg)
         attempt_failed(p);
 }
 
-/* A non-blocking socket to |a|, bound like the host's own. -1 on error. */
-static evutil_socket_t open_socket(const live_mse_ctx *x, const bt_addr *a)
-{
-    struct sockaddr_storage bs;
-    evutil_socket_t fd = socket(a->family == 4 ? AF_INET : AF_INET6, SOCK_STREAM, 0);
-    if (fd < 0)
-        return -1;
-    if (x->has_bind && x->bind.family == a->family) {
-        int blen = live_addr_to_sockaddr(&x->bind, &bs);
-        if (bind(fd, (struct sockaddr *)&bs, (socklen_t)blen) != 0) {
-            close(fd);
-            return -1;
-        }
-    }
-    if (evutil_make_socket_nonblocking(fd) != 0 || evutil_make_socket_closeonexec(fd) != 0) {
-        close(fd);
-        return -1;
-    }
-    return fd;
-}
-
 static int start_connect(pending *p)
 {
     struct sockaddr_storage ss;
     int slen = live_addr_to_sockaddr(&p->addr, &ss);
-    evutil_socket_t fd = open_socket(p->x, &p->addr);
+    evutil_socket_t fd = live_socket_open(&p->addr, p->x->has_bind ? &p->x->bind : NULL);
     if (fd < 0)
         return -1;
     p->bev =
