@@ -25,8 +25,10 @@ start_tracker "$h" "$h2"
 "$SWARMLAB" make-torrent seed/payload -t "$announce" -o t2.torrent --piece-size 128KiB >/dev/null
 
 # aria2 flags from REFERENCE.md s5: no DHT/LPD/PEX, bound to 127.0.0.1, no control files.
+# Only for spawn: exec makes the background subshell aria2c itself, so the PID that spawn
+# records (and the cleanup kills) is aria2c's, not a shell's that would leave it running.
 aria() {
-    aria2c --enable-dht=false --enable-dht6=false --bt-enable-lpd=false \
+    exec aria2c --enable-dht=false --enable-dht6=false --bt-enable-lpd=false \
         --enable-peer-exchange=false --listen-port="$(free_port)" --interface=127.0.0.1 \
         --disable-ipv6=true --bt-max-peers=0 --file-allocation=none --follow-torrent=mem \
         --bt-save-metadata=false --auto-save-interval=0 --summary-interval=0 \
