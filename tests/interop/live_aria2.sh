@@ -5,21 +5,15 @@
 # must survive); sha256 of every file. Usage: SWARMLAB=/abs/swarmlab bash live_aria2.sh
 set -eu
 . "$(dirname "$0")/live_lib.bash"
-for tool in opentracker curl sha256sum aria2c; do
-    command -v "$tool" >/dev/null || { echo "live_aria2.sh: $tool not installed" >&2; exit 1; }
-done
+need live_aria2.sh opentracker curl sha256sum aria2c
 live_init live-aria2
 cd "$tmp"
 
 make_data seed
 # One torrent per direction (piece sizes differ, so do the info-hashes): aria2 does not
 # always announce "stopped" on SIGTERM, and its stale entry must not pass for the new seed.
-"$SWARMLAB" make-torrent seed/payload -t http://127.0.0.1:1/announce -o probe1.torrent \
-    --piece-size 256KiB >/dev/null
-"$SWARMLAB" make-torrent seed/payload -t http://127.0.0.1:1/announce -o probe2.torrent \
-    --piece-size 128KiB >/dev/null
-h=$(info_hash probe1.torrent)
-h2=$(info_hash probe2.torrent)
+h=$(probe_hash seed/payload 256KiB)
+h2=$(probe_hash seed/payload 128KiB)
 start_tracker "$h" "$h2"
 "$SWARMLAB" make-torrent seed/payload -t "$announce" -o t.torrent --piece-size 256KiB >/dev/null
 "$SWARMLAB" make-torrent seed/payload -t "$announce" -o t2.torrent --piece-size 128KiB >/dev/null

@@ -10,6 +10,21 @@ tracker_ip=127.0.0.1
 live_ns=
 fails=0
 
+# need NAME TOOL...: exits 1, naming the script NAME, when a TOOL is not on PATH; the tool
+# "libtorrent" stands for python3-libtorrent under /usr/bin/python3 (the one that has it).
+need() {
+    local name=$1 tool
+    shift
+    for tool; do
+        if [ "$tool" = libtorrent ]; then
+            /usr/bin/python3 -c 'import libtorrent' 2>/dev/null ||
+                { echo "$name: python3-libtorrent not installed" >&2; exit 1; }
+        else
+            command -v "$tool" >/dev/null || { echo "$name: $tool not installed" >&2; exit 1; }
+        fi
+    done
+}
+
 ok() { echo "  ok   $*"; }
 bad() { echo "  FAIL $*"; fails=$((fails + 1)); }
 
@@ -70,6 +85,13 @@ wait_for() {
 
 # info_hash FILE.torrent: lower-case hex info-hash.
 info_hash() { "$SWARMLAB" show "$1" | awk '$1 == "info-hash:" { print tolower($2) }'; }
+
+# probe_hash PATH PIECE_SIZE: the info hash a torrent of PATH will have (the announce URL is
+# outside the info dict), for the tracker's whitelist before the tracker's URL is known.
+probe_hash() {
+    "$SWARMLAB" make-torrent "$1" -t http://127.0.0.1:1/announce -o "probe-$2.torrent" \
+        --piece-size "$2" >/dev/null && info_hash "probe-$2.torrent"
+}
 
 # start_tracker HASH...: opentracker on $tracker_ip:$tracker_port (in the namespace, if any)
 # with HASHes whitelisted.

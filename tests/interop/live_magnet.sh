@@ -7,18 +7,12 @@
 set -eu
 . "$(dirname "$0")/live_lib.bash"
 here=$(cd "$(dirname "$0")" && pwd)
-for tool in opentracker curl sha256sum; do
-    command -v "$tool" >/dev/null || { echo "live_magnet.sh: $tool not installed" >&2; exit 1; }
-done
-/usr/bin/python3 -c 'import libtorrent' 2>/dev/null ||
-    { echo "live_magnet.sh: python3-libtorrent not installed" >&2; exit 1; }
+need live_magnet.sh opentracker curl sha256sum libtorrent
 live_init live-magnet
 cd "$tmp"
 
 make_data seed
-"$SWARMLAB" make-torrent seed/payload -t http://127.0.0.1:1/announce -o probe.torrent \
-    --piece-size 256KiB >/dev/null
-h=$(info_hash probe.torrent)
+h=$(probe_hash seed/payload 256KiB)
 start_tracker "$h"
 "$SWARMLAB" make-torrent seed/payload -t "$announce" -o t.torrent --piece-size 256KiB >/dev/null
 tr=$(/usr/bin/python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys.argv[1], safe=""))' \

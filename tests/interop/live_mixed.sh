@@ -8,9 +8,7 @@
 set -eu
 . "$(dirname "$0")/live_lib.bash"
 here=$(cd "$(dirname "$0")" && pwd)
-for tool in opentracker curl sha256sum aria2c; do
-    command -v "$tool" >/dev/null || { echo "live_mixed.sh: $tool not installed" >&2; exit 1; }
-done
+need live_mixed.sh opentracker curl sha256sum aria2c
 live_init live-mixed
 cd "$tmp"
 

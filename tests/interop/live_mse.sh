@@ -8,24 +8,16 @@
 set -eu
 . "$(dirname "$0")/live_lib.bash"
 here=$(cd "$(dirname "$0")" && pwd)
-for tool in opentracker curl sha256sum aria2c; do
-    command -v "$tool" >/dev/null || { echo "live_mse.sh: $tool not installed" >&2; exit 1; }
-done
-/usr/bin/python3 -c 'import libtorrent' 2>/dev/null ||
-    { echo "live_mse.sh: python3-libtorrent not installed" >&2; exit 1; }
+need live_mse.sh opentracker curl sha256sum aria2c libtorrent
 live_init live-mse
 cd "$tmp"
 
 make_data seed
 # One torrent per direction (the piece sizes differ, so do the info-hashes): a peer's stale
 # tracker entry must not pass for the next seed.
-for ps in 256 128 64; do
-    "$SWARMLAB" make-torrent seed/payload -t http://127.0.0.1:1/announce -o probe$ps.torrent \
-        --piece-size ${ps}KiB >/dev/null
-done
-h1=$(info_hash probe256.torrent)
-h2=$(info_hash probe128.torrent)
-h3=$(info_hash probe64.torrent)
+h1=$(probe_hash seed/payload 256KiB)
+h2=$(probe_hash seed/payload 128KiB)
+h3=$(probe_hash seed/payload 64KiB)
 start_tracker "$h1" "$h2" "$h3"
 "$SWARMLAB" make-torrent seed/payload -t "$announce" -o t1.torrent --piece-size 256KiB >/dev/null
 "$SWARMLAB" make-torrent seed/payload -t "$announce" -o t2.torrent --piece-size 128KiB >/dev/null

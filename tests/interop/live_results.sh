@@ -8,9 +8,7 @@
 set -eu
 plots=$(cd "$(dirname "$0")/../../plots" && pwd)
 . "$(dirname "$0")/live_lib.bash"
-for tool in opentracker curl python3 gnuplot; do
-    command -v "$tool" >/dev/null || { echo "live_results.sh: $tool not installed" >&2; exit 1; }
-done
+need live_results.sh opentracker curl python3 gnuplot
 live_init live-results
 cd "$tmp"
 

@@ -5,9 +5,7 @@
 # every file. Usage: SWARMLAB=/abs/swarmlab bash live_rtorrent.sh
 set -eu
 . "$(dirname "$0")/live_lib.bash"
-for tool in opentracker curl sha256sum rtorrent; do
-    command -v "$tool" >/dev/null || { echo "live_rtorrent.sh: $tool not installed" >&2; exit 1; }
-done
+need live_rtorrent.sh opentracker curl sha256sum rtorrent
 live_init live-rtorrent
 cd "$tmp"
 

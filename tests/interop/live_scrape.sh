@@ -7,9 +7,7 @@
 # Usage: SWARMLAB=/abs/swarmlab bash live_scrape.sh
 set -eu
 . "$(dirname "$0")/live_lib.bash"
-for tool in opentracker curl python3; do
-    command -v "$tool" >/dev/null || { echo "live_scrape.sh: $tool not installed" >&2; exit 1; }
-done
+need live_scrape.sh opentracker curl python3
 live_init live-scrape
 cd "$tmp"
 

@@ -9,9 +9,7 @@
 # Usage: SWARMLAB=/abs/swarmlab bash live_swarmlab.sh
 set -eu
 . "$(dirname "$0")/live_lib.bash"
-for tool in opentracker curl sha256sum; do
-    command -v "$tool" >/dev/null || { echo "live_swarmlab.sh: $tool not installed" >&2; exit 1; }
-done
+need live_swarmlab.sh opentracker curl sha256sum
 live_init live-swarmlab
 cd "$tmp"
 

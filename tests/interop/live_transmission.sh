@@ -7,9 +7,7 @@
 # Usage (root, for the namespace): SWARMLAB=/abs/swarmlab bash live_transmission.sh
 set -eu
 . "$(dirname "$0")/live_lib.bash"
-for tool in opentracker curl sha256sum transmission-daemon transmission-remote ip; do
-    command -v "$tool" >/dev/null || { echo "live_transmission.sh: $tool missing" >&2; exit 1; }
-done
+need live_transmission.sh opentracker curl sha256sum transmission-daemon transmission-remote ip
 if [ "$(id -u)" != 0 ]; then
     echo "live_transmission.sh: SKIPPED (a network namespace needs root; make check runs as root in CI)"
     exit 0

@@ -5,6 +5,7 @@
  * ephemeral port (prints "listening PORT"), accept one peer and serve the info dict of TORRENT
  * until every piece was sent; prints "ok served ...". */
 #include "bt.h"
+#include "probe_io.h"
 #include "bt_wire.h"
 
 #include <arpa/inet.h>
@@ -25,41 +26,6 @@ typedef struct peer {
     uint8_t *in; /* decrypted application bytes not yet used */
     size_t nin;
 } peer;
-
-static int open_socket(bool dial, int port)
-{
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    sa.sin_addr.s_addr = htonl(0x7f000001);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return -1;
-    if (dial)
-        return connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? fd : -1;
-    socklen_t sl = sizeof(sa);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 1) != 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &sl) != 0)
-        return -1;
-    printf("listening %d\n", ntohs(sa.sin_port));
-    fflush(stdout);
-    int c = accept(fd, NULL, NULL);
-    close(fd);
-    return c;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
-}
 
 /* Flushes the handshake's output, reads once, feeds the handshake and keeps the decrypted
  * application bytes. Returns 0 or -1 (EOF, timeout, MSE error). */

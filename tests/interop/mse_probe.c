@@ -5,6 +5,7 @@
  * negotiated stream, and success means the peer's handshake arrived intact with our info hash.
  * Prints "ok method N peer-id XXXXXXXX". */
 #include "bt.h"
+#include "probe_io.h"
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
@@ -25,41 +26,6 @@ typedef struct probe {
 static int hexval(char c)
 {
     return c <= '9' ? c - '0' : (c | 0x20) - 'a' + 10;
-}
-
-static int open_socket(bool dial, int port)
-{
-    struct sockaddr_in sa;
-    memset(&sa, 0, sizeof(sa));
-    sa.sin_family = AF_INET;
-    sa.sin_port = htons((uint16_t)port);
-    sa.sin_addr.s_addr = htonl(0x7f000001);
-    int fd = socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0)
-        return -1;
-    if (dial)
-        return connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0 ? fd : -1;
-    socklen_t sl = sizeof(sa);
-    if (bind(fd, (struct sockaddr *)&sa, sizeof(sa)) != 0 || listen(fd, 1) != 0 ||
-        getsockname(fd, (struct sockaddr *)&sa, &sl) != 0)
-        return -1;
-    printf("listening %d\n", ntohs(sa.sin_port));
-    fflush(stdout);
-    int c = accept(fd, NULL, NULL);
-    close(fd);
-    return c;
-}
-
-static int write_all(int fd, const uint8_t *p, size_t n)
-{
-    while (n > 0) {
-        ssize_t w = write(fd, p, n);
-        if (w <= 0)
-            return -1;
-        p += w;
-        n -= (size_t)w;
-    }
-    return 0;
 }
 
 /* Reads once and feeds the handshake, then the stream. Returns 0, or -1 on EOF/error. */
