@@ -103,6 +103,14 @@ typedef struct bt_scrape_entry {
     int64_t complete, downloaded, incomplete;
 } bt_scrape_entry;
 
+/* Parses an HTTP scrape reply |body| (at most BT_TRACKER_MAX_REPLY bytes) for torrent |ih|:
+ * d5:filesd20:<ih>d8:completei..e10:downloadedi..e10:incompletei..eeee. A "failure reason"
+ * is reported as the error. Counts must be 0..2^31-1 (a missing one is -1); a torrent missing
+ * from "files" (the tracker does not know it) has 0 of each. Returns 0 with
+ * |out|, or -1 with a message (and byte offset, for malformed bencode) in |msg|. */
+int bt_tracker_http_parse_scrape(const uint8_t *body, size_t len, const uint8_t ih[20],
+                                 bt_scrape_entry *out, char *msg, size_t mlen);
+
 /* ---- UDP (BEP 15) ---- */
 #define BT_UDP_PROTOCOL_ID 0x41727101980ULL /* BEP 15: magic of the connect request */
 /* BEP 15 actions. */

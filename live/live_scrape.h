@@ -9,14 +9,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Parses an HTTP scrape reply |body| (at most BT_TRACKER_MAX_REPLY bytes) for torrent |ih|:
- * d5:filesd20:<ih>d8:completei..e10:downloadedi..e10:incompletei..eeee. A "failure reason"
- * is reported as the error. Counts must be 0..2^31-1 (a missing one is -1); a torrent missing
- * from "files" (the tracker does not know it) has 0 of each. Returns 0 with
- * |out|, or -1 with a message (and byte offset, for malformed bencode) in |msg|. */
-int live_scrape_parse_http(const uint8_t *body, size_t len, const uint8_t ih[20],
-                           bt_scrape_entry *out, char *msg, size_t mlen);
-
 /* Scrapes |url| (http:// or udp://) for |ih|, waiting at most |timeout_s| per request (UDP:
  * two tries). |bind| (numeric, or NULL) is the local address. 0 with |out|, or -1 with a
  * message in |msg| (unsupported scheme, no scrape URL, time-out, tracker error, bad reply). */

@@ -42,16 +42,16 @@ static void test_ok(void)
     char msg[256];
     bt_scrape_entry e;
     size_t n = reply(buf, ih, "d8:completei3e10:downloadedi12e10:incompletei5ee");
-    CU_ASSERT_EQUAL_FATAL(live_scrape_parse_http(buf, n, ih, &e, msg, sizeof(msg)), 0);
+    CU_ASSERT_EQUAL_FATAL(bt_tracker_http_parse_scrape(buf, n, ih, &e, msg, sizeof(msg)), 0);
     CU_ASSERT(e.complete == 3 && e.incomplete == 5 && e.downloaded == 12);
     CU_ASSERT(memcmp(e.info_hash, ih, 20) == 0);
     n = reply(buf, ih, "d8:completei2ee"); /* missing counts: -1 */
-    CU_ASSERT_EQUAL(live_scrape_parse_http(buf, n, ih, &e, msg, sizeof(msg)), 0);
+    CU_ASSERT_EQUAL(bt_tracker_http_parse_scrape(buf, n, ih, &e, msg, sizeof(msg)), 0);
     CU_ASSERT(e.complete == 2 && e.incomplete == -1 && e.downloaded == -1);
     uint8_t absent[20];
     memset(absent, 0x55, 20);
     n = reply(buf, ih, "de");
-    CU_ASSERT_EQUAL(live_scrape_parse_http(buf, n, absent, &e, msg, sizeof(msg)), 0);
+    CU_ASSERT_EQUAL(bt_tracker_http_parse_scrape(buf, n, absent, &e, msg, sizeof(msg)), 0);
     CU_ASSERT(e.complete == 0 && e.incomplete == 0 && e.downloaded == 0);
 }
 
@@ -59,7 +59,7 @@ static void expect_error(const uint8_t *buf, size_t n, const char *want)
 {
     char msg[256] = "";
     bt_scrape_entry e;
-    CU_ASSERT_EQUAL(live_scrape_parse_http(buf, n, ih, &e, msg, sizeof(msg)), -1);
+    CU_ASSERT_EQUAL(bt_tracker_http_parse_scrape(buf, n, ih, &e, msg, sizeof(msg)), -1);
     CU_ASSERT_PTR_NOT_NULL(strstr(msg, want));
 }
 
