@@ -89,7 +89,17 @@ static void print_lists(const bt_metainfo *m)
         put_safe(m->trackers[i]);
         putchar('\n');
     }
+    uint32_t npad = 0;
+    uint64_t pad_bytes = 0;
+    for (uint32_t i = 0; i < m->nfiles; i++)
+        if (m->files[i].is_pad) {
+            npad++;
+            pad_bytes += m->files[i].length;
+        }
     printf("\nfiles (%" PRIu32 "):\n", m->nfiles);
+    if (npad > 0) /* BEP 47: zeros that align the next file; never written to disk */
+        printf("  (%" PRIu32 " pad file%s, %" PRIu64 " bytes of padding: not stored)\n", npad,
+               npad == 1 ? "" : "s", pad_bytes);
     for (uint32_t i = 0; i < m->nfiles; i++) {
         char h[32];
         printf("  %15" PRIu64 " bytes %10s  ", m->files[i].length,
@@ -99,7 +109,7 @@ static void print_lists(const bt_metainfo *m)
             putchar('/');
         }
         put_safe(m->files[i].path);
-        putchar('\n');
+        fputs(m->files[i].is_pad ? "  [pad]\n" : "\n", stdout);
     }
 }
 

@@ -1,5 +1,6 @@
-/* bt_metainfo.c: parsing of v1 .torrent files (BEP 3, BEP 12, BEP 27): info-hash over the raw
- * info bytes, sanitised paths, limits, and the default piece length. Never opens a file. */
+/* bt_metainfo.c: parsing of v1 .torrent files (BEP 3, BEP 12, BEP 27, BEP 47 pad files):
+ * info-hash over the raw info bytes, sanitised paths, limits, and the default piece length.
+ * Never opens a file. */
 #include "bt_metainfo.h"
 #include "bt_bencode.h"
 #include "bt_mem.h"
@@ -126,7 +127,24 @@ static int join_path(mparse *p, uint32_t list, char **out)
     return 0;
 }
 
-/* One entry of info.files: {length, path}. */
+/* BEP 47: the optional 'attr' string of a file entry; 'p' marks a pad file. */
+static int parse_attr(mparse *p, uint32_t ft, bt_file_entry *fe)
+{
+    const bt_ben_doc *d = &p->doc;
+    uint32_t t = bt_ben_dict_get(d, ft, "attr");
+    if (t == BT_BEN_NONE)
+        return 0;
+    const uint8_t *s;
+    size_t n;
+    if (!bt_ben_get_str(d, t, &s, &n))
+        return fail(p, BT_ERR_PROTO, t, "file attr is not a string");
+    if (n > BT_META_MAX_ATTR)
+        return fail(p, BT_ERR_LIMIT, t, "file attr too long");
+    fe->is_pad = memchr(s, 'p', n) != NULL;
+    return 0;
+}
+
+/* One entry of info.files: {length, path, attr}. */
 static int parse_file(mparse *p, uint32_t ft, bt_file_entry *fe)
 {
     const bt_ben_doc *d = &p->doc;
@@ -142,6 +160,9 @@ static int parse_file(mparse *p, uint32_t ft, bt_file_entry *fe)
     fe->offset = p->m->total_length;
     if (!add_total(p->m, len))
         return fail(p, BT_ERR_LIMIT, t, "total length too large");
+    int rc = parse_attr(p, ft, fe);
+    if (rc != 0)
+        return rc;
     t = bt_ben_dict_get(d, ft, "path");
     if (t == BT_BEN_NONE || d->toks[t].type != BT_BEN_LIST)
         return fail(p, BT_ERR_PROTO, ft, "file entry has no list 'path'");
@@ -178,18 +199,22 @@ static void sort_by_path(const bt_file_entry *f, uint32_t *idx, uint32_t *tmp, u
     }
 }
 
-/* Rejects two files with the same path, and a file whose path is another file's directory. */
+/* Rejects two files with the same path, and a file whose path is another file's directory.
+ * Pad files (BEP 47) are never created, so they are left out: libtorrent names them
+ * ".pad/<size>", and two pads of one size share a path. */
 static int check_collisions(mparse *p, uint32_t files)
 {
     const bt_metainfo *m = p->m;
     uint32_t *idx = bt_malloc(m->mem, 2 * (size_t)m->nfiles * sizeof(*idx));
     if (idx == NULL)
         return BT_ERR_NOMEM;
+    uint32_t nreal = 0;
     for (uint32_t i = 0; i < m->nfiles; i++)
-        idx[i] = i;
-    sort_by_path(m->files, idx, idx + m->nfiles, m->nfiles);
+        if (!m->files[i].is_pad)
+            idx[nreal++] = i;
+    sort_by_path(m->files, idx, idx + m->nfiles, nreal);
     int rc = 0;
-    for (uint32_t i = 0; i + 1 < m->nfiles && rc == 0; i++) {
+    for (uint32_t i = 0; i + 1 < nreal && rc == 0; i++) {
         const char *a = m->files[idx[i]].path, *b = m->files[idx[i + 1]].path;
         size_t n = strlen(a);
         if (strncmp(a, b, n) == 0 && (b[n] == '\0' || b[n] == '/')) {
@@ -402,6 +427,27 @@ int bt_metainfo_parse(bt_metainfo **out, const uint8_t *buf, size_t len, const b
     }
     *out = p.m;
     return 0;
+}
+
+uint32_t bt_metainfo_pad_ranges(const bt_metainfo *m, bt_byte_range *out, uint32_t max)
+{
+    uint32_t n = 0;
+    uint64_t end = 0; /* end of the last range */
+    for (uint32_t i = 0; i < m->nfiles; i++) {
+        const bt_file_entry *f = &m->files[i];
+        if (!f->is_pad || f->length == 0)
+            continue;
+        if (n > 0 && end == f->offset) { /* adjacent: merge */
+            if (n <= max)
+                out[n - 1].length += f->length;
+        } else {
+            if (n < max)
+                out[n] = (bt_byte_range){f->offset, f->length};
+            n++;
+        }
+        end = f->offset + f->length;
+    }
+    return n;
 }
 
 /* bt_free for pointers that may be NULL. */

@@ -1,9 +1,10 @@
-/* bt_metainfo.h: v1 .torrent files (BEP 3, BEP 12 announce-list, BEP 27 private): parsing with
- * the info-hash taken over the raw info-dict bytes and sanitised file paths, and creation from
- * file contents fed by the host (the engine never opens files).
+/* bt_metainfo.h: v1 .torrent files (BEP 3, BEP 12 announce-list, BEP 27 private, BEP 47 pad
+ * files): parsing with the info-hash taken over the raw info-dict bytes and sanitised file
+ * paths, and creation from file contents fed by the host (the engine never opens files).
  *   https://www.bittorrent.org/beps/bep_0003.html#metainfo-files
  *   https://www.bittorrent.org/beps/bep_0012.html
- *   https://www.bittorrent.org/beps/bep_0027.html */
+ *   https://www.bittorrent.org/beps/bep_0027.html
+ *   https://www.bittorrent.org/beps/bep_0047.html */
 #ifndef BT_METAINFO_H
 #define BT_METAINFO_H
 
@@ -14,12 +15,15 @@
 #define BT_META_MAX_TRACKERS 256u
 #define BT_META_MAX_PIECE_LEN (64u << 20)
 #define BT_META_MAX_INPUT (64u << 20) /* bytes of a .torrent */
+#define BT_META_MAX_ATTR 16u /* bytes of a BEP 47 'attr' string (4 letters are defined) */
 
 typedef struct bt_file_entry {
     char *path; /* '/'-separated, every component sanitised. Multi-file: relative to the
                  * torrent's directory |name| (name not included). Single file: = name */
     uint64_t length;
     uint64_t offset; /* byte offset of the file within the torrent's data */
+    bool is_pad;     /* BEP 47 padding ('p' in attr): its bytes are zeros, never stored on
+                      * disk; conventionally named ".pad/N", and several may share a path */
 } bt_file_entry;
 
 #define BT_META_MAX_INFO_RAW (8u << 20) /* = BT_METADATA_MAX_SIZE */
@@ -58,7 +62,10 @@ typedef struct bt_metainfo {
  * bytes in a path (BT_ERR_LIMIT). Trackers: BEP 12 announce-list when it yields any usable URL
  * (non-empty, no control bytes), else announce; duplicates are dropped (first tier wins) and
  * tiers renumbered 0.. over non-empty tiers. private is true only for private=1 (BEP 27).
- * Wrongly typed comment / created by / creation date are ignored.
+ * Wrongly typed comment / created by / creation date are ignored. BEP 47: a file entry's
+ * optional 'attr' must be a string of at most BT_META_MAX_ATTR bytes (else BT_ERR_PROTO /
+ * BT_ERR_LIMIT); 'p' in it marks a pad file, other letters are ignored. Pad files take no
+ * part in the path collision check (they are never created).
  * On error returns BT_ERR_PROTO / BT_ERR_LIMIT / BT_ERR_INVALID with *err_off (byte offset of
  * the offending item, or of the enclosing dict when a key is missing) and *err_msg (static
  * text) set when non-NULL, or BT_ERR_NOMEM. On success *out owns everything (free with
@@ -66,6 +73,11 @@ typedef struct bt_metainfo {
 int bt_metainfo_parse(bt_metainfo **out, const uint8_t *buf, size_t len, const bt_mem *mem,
                       size_t *err_off, const char **err_msg);
 void bt_metainfo_del(bt_metainfo *m); /* NULL is a no-op */
+
+/* BEP 47: the byte ranges of |m|'s pad files, in torrent order, adjacent pad files merged.
+ * Writes up to |max| ranges to |out| (may be NULL when |max| is 0); returns how many there
+ * are. */
+uint32_t bt_metainfo_pad_ranges(const bt_metainfo *m, bt_byte_range *out, uint32_t max);
 
 /* Checks one path component: not empty, not "." or "..", no '/', '\\', NUL or control
  * characters. */

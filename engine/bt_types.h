@@ -58,6 +58,12 @@ uint32_t bt_pcg32_next(bt_pcg32 *rng);
 /* Uniform in [0, bound); |bound| > 0. Unbiased (rejection). */
 uint32_t bt_pcg32_below(bt_pcg32 *rng, uint32_t bound);
 
+/* A span of the torrent's data: |length| bytes from byte |offset| (BEP 47 padding). */
+typedef struct bt_byte_range {
+    uint64_t offset;
+    uint64_t length;
+} bt_byte_range;
+
 /* A peer's transport address. family is 4 or 6; ip holds 4 or 16 bytes (network order). */
 typedef struct bt_addr {
     uint8_t family;

@@ -1,7 +1,8 @@
 /* tests/fuzz/fuzz_metainfo.c: libFuzzer target for bt_metainfo_parse. On success it checks the
  * invariants the rest of the engine relies on: piece count matches the total, file offsets
- * are contiguous, every path component is safe, trackers are distinct with ordered tiers, and
- * the info-hash is the SHA-1 of the raw info dict. */
+ * are contiguous, every path component is safe, BEP 47 pad ranges are ordered and disjoint,
+ * trackers are distinct with ordered tiers, and the info-hash is the SHA-1 of the raw info
+ * dict. */
 #include "bt_bencode.h"
 #include "bt_metainfo.h"
 
@@ -41,10 +42,21 @@ static void check(const bt_metainfo *m, const uint8_t *data, size_t size)
         check_path(m->files[i].path);
         if (!m->multi_file)
             assert(strcmp(m->files[i].path, m->name) == 0);
-        for (uint32_t j = 0; j < i && m->nfiles <= 64; j++)
-            assert(strcmp(m->files[i].path, m->files[j].path) != 0);
+        for (uint32_t j = 0; j < i && m->nfiles <= 64; j++) /* pad files may share a path */
+            assert(m->files[i].is_pad || m->files[j].is_pad ||
+                   strcmp(m->files[i].path, m->files[j].path) != 0);
     }
     assert(off == m->total_length);
+    /* BEP 47 pad ranges: ordered, disjoint, non-empty, within the data. */
+    bt_byte_range r[8];
+    uint32_t npad = bt_metainfo_pad_ranges(m, r, 8);
+    uint64_t end = 0;
+    for (uint32_t i = 0; i < npad && i < 8; i++) {
+        assert(r[i].length > 0 && (i == 0 || r[i].offset > end));
+        end = r[i].offset + r[i].length;
+        assert(end <= m->total_length);
+    }
+    assert(npad <= m->nfiles);
     assert(m->ntrackers <= BT_META_MAX_TRACKERS);
     for (uint32_t i = 0; i < m->ntrackers; i++) {
         assert(m->trackers[i][0] != '\0');

@@ -198,6 +198,79 @@ static void test_collisions(void)
     CU_ASSERT_EQUAL(parse_parts("", fine, &off, &msg), 0);
 }
 
+/* BEP 47: attr 'p' marks pad files; libtorrent's ".pad/<size>" names repeat; pad ranges. */
+static void test_pad_files(void)
+{
+    /* a (1 byte) | pad 16383 | b (2) | pad 16382 | pad 5 (merged with the one before) | c */
+    const char *info =
+        "d5:filesl"
+        "d6:lengthi1e4:pathl1:aee"
+        "d4:attr1:p6:lengthi16383e4:pathl4:.pad5:16383ee"
+        "d4:attr2:xh6:lengthi2e4:pathl1:bee"
+        "d4:attr1:p6:lengthi16382e4:pathl4:.pad5:16382ee"
+        "d4:attr2:hp6:lengthi5e4:pathl4:.pad5:16382ee"
+        "d6:lengthi3e4:pathl1:cee"
+        "e4:name1:n12:piece lengthi16384e6:pieces60:"
+        "AAAAAAAAAAAAAAAAAAAABBBBBBBBBBBBBBBBBBBBCCCCCCCCCCCCCCCCCCCCe";
+    char buf[1024];
+    int n = snprintf(buf, sizeof(buf), "d4:info%se", info);
+    bt_metainfo *m = NULL;
+    CU_ASSERT_EQUAL_FATAL(parse(buf, (size_t)n, &m, NULL, NULL), 0);
+    CU_ASSERT_EQUAL_FATAL(m->nfiles, 6);
+    CU_ASSERT_FALSE(m->files[0].is_pad);
+    CU_ASSERT_TRUE(m->files[1].is_pad);
+    CU_ASSERT_FALSE(m->files[2].is_pad); /* other attr letters do not make a pad */
+    CU_ASSERT_TRUE(m->files[3].is_pad);
+    CU_ASSERT_TRUE(m->files[4].is_pad);
+    CU_ASSERT_STRING_EQUAL(m->files[4].path, ".pad/16382"); /* same path as files[3]: fine */
+    CU_ASSERT_EQUAL(m->total_length, 32776);
+    bt_byte_range r[3];
+    CU_ASSERT_EQUAL(bt_metainfo_pad_ranges(m, r, 3), 2);
+    CU_ASSERT_EQUAL(r[0].offset, 1);
+    CU_ASSERT_EQUAL(r[0].length, 16383);
+    CU_ASSERT_EQUAL(r[1].offset, 16386);
+    CU_ASSERT_EQUAL(r[1].length, 16387);
+    CU_ASSERT_EQUAL(bt_metainfo_pad_ranges(m, r, 1), 2); /* count even when |out| is short */
+    CU_ASSERT_EQUAL(r[0].length, 16383);
+    CU_ASSERT_EQUAL(bt_metainfo_pad_ranges(m, NULL, 0), 2);
+    bt_metainfo_del(m);
+    /* Without the 'p', two files of the same path are still a collision. */
+    CU_ASSERT_EQUAL(parse_parts("", "d5:filesld6:lengthi1e4:pathl4:.pad1:1eed6:lengthi1e4:pathl4:"
+                                    ".pad1:1eee" HEAD16K "e", NULL, NULL),
+                    BT_ERR_INVALID);
+    /* A pad file does not hide a real duplicate. */
+    CU_ASSERT_EQUAL(parse_parts("", "d5:filesld6:lengthi1e4:pathl1:aeed4:attr1:p6:lengthi1e4:"
+                                    "pathl1:aeed6:lengthi1e4:pathl1:aeee" HEAD16K "e", NULL, NULL),
+                    BT_ERR_INVALID);
+    /* A single-file torrent has no pad files. */
+    bt_metainfo *s1 = NULL;
+    CU_ASSERT_EQUAL_FATAL(parse(single_torrent, strlen(single_torrent), &s1, NULL, NULL), 0);
+    CU_ASSERT_FALSE(s1->files[0].is_pad);
+    CU_ASSERT_EQUAL(bt_metainfo_pad_ranges(s1, NULL, 0), 0);
+    bt_metainfo_del(s1);
+}
+
+/* Malformed BEP 47 attr: not a string, too long. An empty attr is no attribute. */
+static void test_bad_attr(void)
+{
+    size_t off = 0;
+    const char *msg = NULL;
+    const char *notstr = "d5:filesld4:attri1e6:lengthi1e4:pathl1:aeee" HEAD16K "e";
+    CU_ASSERT_EQUAL(parse_parts("", notstr, &off, &msg), BT_ERR_PROTO);
+    CU_ASSERT_EQUAL(off, 23); /* the attr value */
+    CU_ASSERT_PTR_NOT_NULL(msg != NULL ? strstr(msg, "attr") : NULL);
+    const char *list = "d5:filesld4:attrl1:pe6:lengthi1e4:pathl1:aeee" HEAD16K "e";
+    CU_ASSERT_EQUAL(parse_parts("", list, &off, &msg), BT_ERR_PROTO);
+    const char *longer = "d5:filesld4:attr17:ppppppppppppppppp6:lengthi1e4:pathl1:aeee" HEAD16K
+                         "e";
+    CU_ASSERT_EQUAL(parse_parts("", longer, &off, &msg), BT_ERR_LIMIT);
+    CU_ASSERT_PTR_NOT_NULL(msg != NULL ? strstr(msg, "attr") : NULL);
+    const char *max = "d5:filesld4:attr16:xxxxxxxxxxxxxxxp6:lengthi1e4:pathl1:aeee" HEAD16K "e";
+    CU_ASSERT_EQUAL(parse_parts("", max, &off, &msg), 0);
+    const char *empty = "d5:filesld4:attr0:6:lengthi1e4:pathl1:aeee" HEAD16K "e";
+    CU_ASSERT_EQUAL(parse_parts("", empty, &off, &msg), 0);
+}
+
 /* Each malformed info dict gives |code| and a message. */
 static void expect_bad_info(const char *info, int code)
 {
@@ -538,6 +611,8 @@ int test_metainfo_add_suite(void)
         !CU_add_test(s, "multi-file vector", test_multi_vector) ||
         !CU_add_test(s, "path sanitising", test_sanitise) ||
         !CU_add_test(s, "path collisions", test_collisions) ||
+        !CU_add_test(s, "BEP 47 pad files", test_pad_files) ||
+        !CU_add_test(s, "BEP 47 bad attr", test_bad_attr) ||
         !CU_add_test(s, "bad info", test_bad_info) ||
         !CU_add_test(s, "bad outer", test_bad_outer) ||
         !CU_add_test(s, "announce-list tiers", test_trackers) ||
