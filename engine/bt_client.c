@@ -81,6 +81,28 @@ static int check_config(const bt_config *cfg)
     return 0;
 }
 
+/* BEP 47: a piece that lies wholly in padding is had from the start when its hash is the
+ * SHA-1 of zeros (nothing to fetch; the host's storage serves the zeros). */
+static int have_pad_pieces(bt_client *c)
+{
+    uint8_t *zeros = NULL;
+    for (uint32_t i = 0; i < c->cfg.npieces; i++) {
+        uint32_t size = bt_picker_piece_size(c->picker, i);
+        if (bt_picker_have(c->picker, i) ||
+            !bt_picker_in_pad(c->picker, (uint64_t)i * c->cfg.piece_len, size))
+            continue;
+        if (zeros == NULL && (zeros = bt_calloc(c->mem, 1, c->cfg.piece_len)) == NULL)
+            return BT_ERR_NOMEM;
+        uint8_t d[20];
+        bt_sha1(zeros, size, d);
+        if (memcmp(d, c->piece_hashes + (size_t)i * 20, 20) == 0)
+            bt_picker_set_have(c->picker, i);
+    }
+    if (zeros != NULL)
+        bt_free(c->mem, zeros);
+    return 0;
+}
+
 static int make_picker(bt_client *c)
 {
     bt_picker_config pc;
@@ -94,6 +116,8 @@ static int make_picker(bt_client *c)
     int rv = bt_pick_strategy_parse(c->cfg.picker ? c->cfg.picker : "rarest-first", &pc.strategy);
     if (rv != 0)
         return BT_ERR_INVALID;
+    pc.pad = c->cfg.pad;
+    pc.npad = c->cfg.pad != NULL ? c->cfg.npad : 0;
     rv = bt_picker_new(&c->picker, &pc, &c->rng, c->mem);
     if (rv != 0)
         return rv;
@@ -101,7 +125,9 @@ static int make_picker(bt_client *c)
         if (c->cfg.seed || (c->cfg.have != NULL && (c->cfg.have[i >> 3] >> (7 - (i & 7))) & 1))
             bt_picker_set_have(c->picker, i);
     c->cfg.have = NULL; /* borrowed for bt_client_new only */
-    return 0;
+    c->cfg.pad = NULL;
+    c->cfg.npad = pc.npad;
+    return pc.npad > 0 ? have_pad_pieces(c) : 0;
 }
 
 /* Lying-have: what we advertise is what we have plus round(ppm * lacking / 10^6) of the
@@ -506,6 +532,7 @@ void bt_client_get_stats(const bt_client *c, bt_client_stats *out)
 {
     *out = c->stats;
     out->pieces_have = bt_picker_have_bits(c->picker)->count;
+    out->pad_blocks = bt_picker_pad_blocks(c->picker);
     out->pieces_claimed = c->lying ? c->claimed.count - out->pieces_have : 0;
     out->complete = bt_picker_complete(c->picker);
     out->nconns = out->nconns_active = 0;

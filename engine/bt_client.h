@@ -26,6 +26,13 @@ typedef struct bt_config {
                                   resumed download), as a BEP 3 bitfield of ceil(npieces / 8)
                                   bytes, high bit first; read by bt_client_new only. Spare
                                   bits past npieces are ignored. Combined with |seed| by OR */
+    const bt_byte_range *pad;  /* or NULL: BEP 47 padding, |npad| ranges ascending and
+                                  disjoint (bt_metainfo_pad_ranges); read by bt_client_new
+                                  only. Their bytes are zeros the host's storage supplies:
+                                  blocks wholly inside are never requested (see
+                                  bt_picker_config), and a piece wholly inside whose hash is
+                                  that of zeros starts as had */
+    uint32_t npad;
     bool virtual_payload;      /* sim mode: payload bytes are counted, not carried */
     const uint8_t *info_dict;  /* or NULL: the bencoded info dict (copied), served to peers
                                   over ut_metadata (BEP 9); its SHA-1 should be info_hash */
@@ -220,6 +227,7 @@ typedef struct bt_client_stats {
     uint32_t pieces_claimed;  /* lying-have: pieces we advertise but lack (now) */
     uint64_t requests_ignored; /* lying-have: requests for claimed pieces we lack */
     uint32_t hash_failures;
+    uint64_t pad_blocks;      /* blocks not requested because they are BEP 47 padding */
     uint32_t nconns;          /* connections (any state) */
     uint32_t nconns_active;   /* handshake done */
     uint32_t nknown;          /* candidate addresses */

@@ -17,7 +17,9 @@
  *   priority pass. Block arrays of full-size pieces are recycled through a small spare stack,
  *   so the steady state does not allocate.
  * - |free_total| counts missing, unrequested blocks of pieces not had; endgame is
- *   free_total == 0 while pieces are missing. */
+ *   free_total == 0 while pieces are missing.
+ * - BEP 47 padding: when a piece starts, its blocks wholly inside a pad range are received
+ *   at once (source NONE); they were counted in free_total while the piece was in the pool. */
 #include "bt_picker.h"
 
 #include "bt_mem.h"
@@ -80,6 +82,8 @@ struct bt_picker {
     bt_bitfield have;
     uint64_t bytes_left;
     uint64_t free_total;
+    bt_byte_range *pad; /* cfg.pad copied; cfg.pad points here */
+    uint64_t pad_blocks;
 };
 
 /* ---- strategy names ---- */
@@ -382,6 +386,51 @@ static bool recs_reserve(bt_picker *pk)
     return true;
 }
 
+bool bt_picker_in_pad(const bt_picker *pk, uint64_t off, uint64_t len)
+{
+    uint32_t lo = 0, hi = pk->cfg.npad; /* the last range starting at or before |off| */
+    while (lo < hi) {
+        uint32_t mid = lo + (hi - lo) / 2;
+        if (pk->pad[mid].offset <= off)
+            lo = mid + 1;
+        else
+            hi = mid;
+    }
+    if (lo == 0)
+        return false;
+    const bt_byte_range *r = &pk->pad[lo - 1];
+    return off + len <= r->offset + r->length;
+}
+
+uint64_t bt_picker_pad_blocks(const bt_picker *pk)
+{
+    return pk->pad_blocks;
+}
+
+/* Marks the blocks of new record |x| that lie wholly in padding as received, unless all of
+ * them do (then the piece is fetched like any other). */
+static void mark_pad(bt_picker *pk, rec *x)
+{
+    uint64_t base = (uint64_t)x->piece * pk->cfg.piece_len;
+    uint32_t npad = 0;
+    for (uint32_t b = 0; b < x->nblocks; b++)
+        npad += bt_picker_in_pad(pk, base + (uint64_t)b * pk->cfg.block_len,
+                                 block_size(pk, x->piece, b));
+    if (npad == 0 || npad == x->nblocks)
+        return;
+    for (uint32_t b = 0; b < x->nblocks; b++) {
+        if (!bt_picker_in_pad(pk, base + (uint64_t)b * pk->cfg.block_len,
+                              block_size(pk, x->piece, b)))
+            continue;
+        x->blocks[b].state = BLK_RECEIVED;
+        x->blocks[b].source = NONE;
+    }
+    x->nfree -= npad;
+    x->nrecv += npad;
+    pk->free_total -= npad;
+    pk->pad_blocks += npad;
+}
+
 /* Moves pool piece |p| to a new record. Returns its index, or NONE if allocation failed (the
  * piece then stays in the pool). */
 static uint32_t rec_start(bt_picker *pk, uint32_t p)
@@ -405,7 +454,9 @@ static uint32_t rec_start(bt_picker *pk, uint32_t p)
                         .seq = pk->seq++,
                         .blocks = blocks};
     pk->pc[p].act = r;
-    open_add(pk, r);
+    if (pk->cfg.npad > 0)
+        mark_pad(pk, &pk->recs[r]);
+    open_add(pk, r); /* nfree > 0: a piece is never all padding here */
     return r;
 }
 
@@ -733,7 +784,8 @@ uint32_t bt_picker_sources(const bt_picker *pk, uint32_t piece, uint32_t *out, u
         uint64_t best = UINT64_MAX;
         for (uint32_t b = 0; b < x->nblocks; b++) {
             const blk *k = &x->blocks[b];
-            if (k->state == BLK_RECEIVED && k->source >= lo && k->source < best)
+            if (k->state == BLK_RECEIVED && k->source != NONE && k->source >= lo &&
+                k->source < best)
                 best = k->source;
         }
         if (best == UINT64_MAX)
@@ -787,7 +839,17 @@ static bool config_ok(const bt_picker_config *c)
         c->npieces == UINT32_MAX)
         return false;
     uint64_t head = (uint64_t)(c->npieces - 1) * c->piece_len;
-    return c->total_len > head && c->total_len - head <= c->piece_len;
+    if (c->total_len <= head || c->total_len - head > c->piece_len)
+        return false;
+    if (c->npad > 0 && c->pad == NULL)
+        return false;
+    for (uint32_t i = 0; i < c->npad; i++) {
+        const bt_byte_range *r = &c->pad[i];
+        if (r->length == 0 || r->offset >= c->total_len || r->length > c->total_len - r->offset ||
+            (i > 0 && r->offset < c->pad[i - 1].offset + c->pad[i - 1].length))
+            return false;
+    }
+    return true;
 }
 
 static void shuffle(bt_pcg32 *rng, uint32_t *a, uint32_t n)
@@ -828,7 +890,14 @@ int bt_picker_new(bt_picker **out, const bt_picker_config *cfg, bt_pcg32 *rng, c
     pk->mem = mem;
     pk->n = cfg->npieces;
     pk->bpp = cfg->piece_len / cfg->block_len + (cfg->piece_len % cfg->block_len != 0);
-    if (alloc_arrays(pk) != 0) {
+    pk->cfg.pad = NULL;
+    if (cfg->npad > 0) {
+        pk->pad = bt_malloc(mem, (size_t)cfg->npad * sizeof(*pk->pad));
+        if (pk->pad != NULL)
+            memcpy(pk->pad, cfg->pad, (size_t)cfg->npad * sizeof(*pk->pad));
+        pk->cfg.pad = pk->pad;
+    }
+    if ((cfg->npad > 0 && pk->pad == NULL) || alloc_arrays(pk) != 0) {
         bt_picker_del(pk);
         return BT_ERR_NOMEM;
     }
@@ -863,7 +932,7 @@ void bt_picker_del(bt_picker *pk)
         bt_free(m, pk->recs[r].blocks);
     for (uint32_t i = 0; i < pk->nspare; i++)
         bt_free(m, pk->spare[i]);
-    void *arrays[] = {pk->pc, pk->order, pk->start, pk->perm, pk->recs, pk->open};
+    void *arrays[] = {pk->pc, pk->order, pk->start, pk->perm, pk->recs, pk->open, pk->pad};
     for (size_t i = 0; i < sizeof(arrays) / sizeof(arrays[0]); i++) {
         if (arrays[i] != NULL)
             bt_free(m, arrays[i]);

@@ -35,6 +35,12 @@ typedef struct bt_picker_config {
     bt_pick_strategy strategy;
     uint32_t random_first;  /* rarest-first: pick at random until this many pieces are had (4) */
     uint32_t endgame_dups;  /* endgame: at most this many requesters per block (1..4) */
+    /* BEP 47 padding (zeros the host's storage supplies): |npad| ranges, ascending, disjoint,
+     * non-empty, within total_len (copied by bt_picker_new). A block wholly inside one is
+     * never requested: it counts as received (no source) when its piece starts, unless every
+     * block of the piece is padding (such a piece is picked like any other). */
+    const bt_byte_range *pad;
+    uint32_t npad;
 } bt_picker_config;
 
 #define BT_PICKER_MAX_DUPS 4
@@ -80,6 +86,11 @@ const bt_bitfield *bt_picker_have_bits(const bt_picker *pk);
 bool bt_picker_complete(const bt_picker *pk);
 uint64_t bt_picker_bytes_left(const bt_picker *pk); /* bytes in pieces not yet verified */
 bool bt_picker_in_endgame(const bt_picker *pk);
+/* Blocks taken as received because they lie wholly in padding (counted each time a piece
+ * starts, so again after a hash failure). */
+uint64_t bt_picker_pad_blocks(const bt_picker *pk);
+/* True when byte range [off, off + len) lies wholly inside one padding range. */
+bool bt_picker_in_pad(const bt_picker *pk, uint64_t off, uint64_t len);
 
 /* Picks up to |max| blocks to request from the peer |who| whose pieces are |peer_has| (NULL
  * means the peer is a seed), writes them to |out| and marks them requested by |who|.
@@ -115,7 +126,8 @@ typedef struct bt_pick_received {
 int bt_picker_received(bt_picker *pk, const bt_block *b, bt_conn_id who, uint32_t source,
                        bt_pick_received *res);
 
-/* The sources of a piece's blocks (distinct, ascending), for banning after a hash failure.
+/* The sources of a piece's blocks (distinct, ascending; padding has none), for banning after
+ * a hash failure.
  * Returns the count (may exceed |max|; only |max| are written). */
 uint32_t bt_picker_sources(const bt_picker *pk, uint32_t piece, uint32_t *out, uint32_t max);
 

@@ -431,7 +431,16 @@ static int make_client(session *s, const uint8_t *have)
     bt_pcg32 rng;
     bt_pcg32_seed(&rng, seed, 0x1d);
     bt_peer_id_make(cfg.peer_id, &rng);
-    int rv = bt_client_new(&s->c, &cfg, seed, NULL);
+    /* BEP 47 padding: the engine requests no block wholly inside it */
+    cfg.npad = bt_metainfo_pad_ranges(s->m, NULL, 0);
+    bt_byte_range *pad = cfg.npad > 0 ? calloc(cfg.npad, sizeof(*pad)) : NULL;
+    int rv = cfg.npad > 0 && pad == NULL ? BT_ERR_NOMEM : 0;
+    if (rv == 0) {
+        bt_metainfo_pad_ranges(s->m, pad, cfg.npad);
+        cfg.pad = pad;
+        rv = bt_client_new(&s->c, &cfg, seed, NULL);
+    }
+    free(pad);
     if (rv != 0)
         fprintf(stderr, "swarmlab: %s: cannot start the engine: %s\n", s->o->torrent_path,
                 bt_strerror(rv));
@@ -505,6 +514,10 @@ static void summary(session *s)
             "failures, %.1f s\n",
             s->m->name, st.pieces_have, s->m->npieces, (double)st.downloaded / 1048576.0,
             (double)st.uploaded / 1048576.0, st.hash_failures, secs);
+    if (st.pad_blocks > 0)
+        fprintf(stderr, "swarmlab: %s: %llu blocks of padding (BEP 47) not requested, %llu "
+                "payload bytes down\n", s->m->name, (unsigned long long)st.pad_blocks,
+                (unsigned long long)st.downloaded);
 }
 
 static int run(session *s)

@@ -1,6 +1,7 @@
 /* live_storage.c: a torrent's files on disk: layout per the metainfo, pread/pwrite across file
  * boundaries, blocks kept in memory until their piece's SHA-1 matches (only then written), and
- * the start-up check of existing data. Never opens anything outside the target directory. */
+ * the start-up check of existing data. Never opens anything outside the target directory.
+ * BEP 47 pad files are never created, opened or written: their bytes read as zeros. */
 #define _GNU_SOURCE
 #include "live.h"
 
@@ -133,10 +134,15 @@ static int open_root(live_storage *st, const char *dir, char *err, size_t errlen
     return 0;
 }
 
-/* Opens (or creates) every file once, to record its size and report problems early. */
+/* Opens (or creates) every file once, to record its size and report problems early. Pad files
+ * are left alone: they exist only in the metainfo. */
 static int open_files(live_storage *st, char *err, size_t errlen)
 {
     for (uint32_t i = 0; i < st->m->nfiles; i++) {
+        if (st->m->files[i].is_pad) {
+            st->files[i].orig_size = st->m->files[i].length; /* always "present" */
+            continue;
+        }
         int fd = open_path(st, st->m->files[i].path, st->writable);
         struct stat sb;
         if (fd < 0 || fstat(fd, &sb) != 0 || !S_ISREG(sb.st_mode)) {
@@ -222,7 +228,8 @@ static uint32_t file_at(const live_storage *st, uint64_t off)
     return lo;
 }
 
-/* pread (|write| false) or pwrite |len| bytes at torrent offset |off|. 0 or -1 (errno). */
+/* pread (|write| false) or pwrite |len| bytes at torrent offset |off|. 0 or -1 (errno). Pad
+ * files read as zeros and take no writes. */
 static int span_io(live_storage *st, uint64_t off, uint8_t *buf, uint64_t len, bool write)
 {
     uint32_t i = file_at(st, off);
@@ -233,6 +240,15 @@ static int span_io(live_storage *st, uint64_t off, uint8_t *buf, uint64_t len, b
         }
         const bt_file_entry *f = &st->m->files[i];
         uint64_t in = off - f->offset, n = f->length - in < len ? f->length - in : len;
+        if (f->is_pad) {
+            if (!write)
+                memset(buf, 0, n);
+            off += n;
+            buf += n;
+            len -= n;
+            i++;
+            continue;
+        }
         int fd = n > 0 ? file_fd(st, i) : 0;
         if (fd < 0)
             return -1;
@@ -330,7 +346,9 @@ int live_storage_block(live_storage *st, uint32_t piece, uint32_t begin, const v
             st->pend = np;
             st->pend_cap = ncap;
         }
-        uint8_t *buf = malloc(piece_size(st, piece)); /* every block arrives before the verify */
+        /* every block arrives before the verify, except those wholly in padding (BEP 47),
+         * which the engine does not request: they stay zero */
+        uint8_t *buf = calloc(1, piece_size(st, piece));
         if (buf == NULL)
             return -1;
         p = &st->pend[st->npend++];

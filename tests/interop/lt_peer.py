@@ -5,8 +5,8 @@ Plaintext only (no MSE; with LT_ENC=forced in the environment: MSE with RC4 only
 ways, plaintext refused), DHT/LSD/UPnP/NAT-PMP/uTP/PEX off (REFERENCE.md s5). Prints
 "finished in T s, cpu C s" (wall time since the torrent was added, process CPU time) when the
 torrent is complete; download mode then exits 0, seed mode keeps seeding
-until SIGTERM, which removes the torrent (announcing "stopped") and exits 0. Exits 1 on
-time-out or a torrent error."""
+until SIGTERM, which prints "uploaded N" (payload bytes sent), removes the torrent (announcing
+"stopped") and exits 0. Exits 1 on time-out or a torrent error."""
 
 stop = []
 import resource
@@ -50,6 +50,7 @@ def main():
     said = False
     while time.time() < deadline:
         if stop:
+            print('uploaded %d' % h.status().total_payload_upload, flush=True)
             s.remove_torrent(h)  # sends the "stopped" announce
             time.sleep(1)
             return 0

@@ -341,6 +341,78 @@ static void test_pipeline_and_snub(void)
     bt_client_del(f.c);
 }
 
+/* BEP 47: with piece 0's second block and all of piece 1 in padding (piece 1's hash is that
+ * of zeros), the leecher starts with piece 1, never requests the pad block, and asks for
+ * piece 0's verify once its one real block is in. */
+static void test_pad_not_requested(void)
+{
+    fixture f;
+    memset(&f, 0, sizeof(f));
+    memset(f.info_hash, 0xab, 20);
+    uint8_t zeros[PLEN];
+    memset(zeros, 0, sizeof(zeros));
+    bt_sha1(zeros, PLEN, f.hashes + 20);
+    bt_byte_range pad[1] = {{16384, 16384 + PLEN}};
+    bt_config cfg;
+    bt_config_defaults(&cfg);
+    memcpy(cfg.info_hash, f.info_hash, 20);
+    cfg.piece_hashes = f.hashes;
+    cfg.npieces = NPIECES;
+    cfg.piece_len = PLEN;
+    cfg.total_len = TOTAL;
+    cfg.picker = "sequential";
+    cfg.pad = pad;
+    cfg.npad = 1;
+    memcpy(cfg.peer_id, "-SL0100-000000000000", 20);
+    CU_ASSERT_FATAL(bt_client_new(&f.c, &cfg, 1, NULL) == 0);
+    CU_ASSERT_FATAL(bt_client_start(f.c, 1) == 0);
+    bt_client_stats st;
+    bt_client_get_stats(f.c, &st);
+    CU_ASSERT_EQUAL(st.pieces_have, 1); /* piece 1: all zeros, nothing to fetch */
+    CU_ASSERT_FATAL(accept_peer(&f, 2) == 0);
+    bt_buf b, out;
+    bt_buf_init(&b, bt_mem_default(), 0);
+    bt_buf_init(&out, bt_mem_default(), 0);
+    put_handshake(&b, f.info_hash, peer_id, false);
+    uint8_t bits[1] = {0xff};
+    bt_wire_put_bitfield(&b, bits, 1);
+    bt_wire_put_simple(&b, BT_MSG_UNCHOKE);
+    feed(&f, &b, 3);
+    drain_actions(&f, NULL);
+    pull_all(&f, &out, NULL, 3);
+    /* the first two requests: (0, 0) then piece 2, not (0, 16384) nor piece 1 */
+    uint32_t seen = 0;
+    for (size_t off = 68; off + 4 <= out.len; off += 4 + bt_be32(out.data + off)) {
+        if (bt_be32(out.data + off) != 13 || out.data[off + 4] != BT_MSG_REQUEST)
+            continue;
+        uint32_t piece = bt_be32(out.data + off + 5), begin = bt_be32(out.data + off + 9);
+        CU_ASSERT((seen == 0 && piece == 0 && begin == 0) || (seen == 1 && piece == 2));
+        seen++;
+    }
+    CU_ASSERT_EQUAL(seen, 2);
+    bt_client_get_stats(f.c, &st);
+    CU_ASSERT_EQUAL(st.pad_blocks, 1);
+    /* block (0, 0) arrives: piece 0 is complete and goes to verification */
+    static uint8_t data[16384];
+    bt_buf_put_be32(&b, 9 + 16384);
+    bt_buf_put_u8(&b, BT_MSG_PIECE);
+    bt_buf_put_be32(&b, 0);
+    bt_buf_put_be32(&b, 0);
+    bt_buf_put(&b, data, sizeof(data));
+    feed(&f, &b, 4);
+    bt_action a;
+    bool wrote = false, verify = false;
+    while (bt_client_poll_action(f.c, &a) == 1) {
+        wrote = wrote || (a.type == BT_ACT_STORAGE_WRITE && a.piece == 0 && a.begin == 0);
+        verify = verify || (a.type == BT_ACT_STORAGE_VERIFY && a.piece == 0);
+    }
+    CU_ASSERT(wrote);
+    CU_ASSERT(verify);
+    bt_buf_free(&b);
+    bt_buf_free(&out);
+    bt_client_del(f.c);
+}
+
 static void test_keepalive_and_idle_timeout(void)
 {
     fixture f;
@@ -475,6 +547,7 @@ int test_client_add_suite(void)
         !CU_add_test(s, "seed serves requests as payload segments", test_seed_serves_requests) ||
         !CU_add_test(s, "pipeline, snub, request timeout", test_pipeline_and_snub) ||
         !CU_add_test(s, "keep-alive and idle timeout", test_keepalive_and_idle_timeout) ||
+        !CU_add_test(s, "BEP 47 pad blocks not requested", test_pad_not_requested) ||
         !CU_add_test(s, "unchoke time by kind", test_unchoke_time) ||
         !CU_add_test(s, "failmalloc", test_failmalloc))
         return 1;

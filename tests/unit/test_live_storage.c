@@ -1,7 +1,8 @@
 /* tests/unit/test_live_storage.c: live/live_storage.c on a real temporary directory: multi-file
  * layout with nested directories, reads across file boundaries, nothing written before a piece
  * verifies, the resume check (missing, short and corrupt pieces), refusal of unsafe paths and
- * symlinks, and a read-only seed with a missing file. */
+ * symlinks, a read-only seed with a missing file, and BEP 47 pad files (never created or
+ * written, read as zeros, counted present by the resume check). */
 #define _XOPEN_SOURCE 700
 #include "test_live_fixture.h"
 
@@ -190,6 +191,86 @@ static void test_refuses_escapes(void)
     tl_torrent_free(&t);
 }
 
+/* BEP 47: marks |t|'s files named ".pad/..." as padding, zeroes their content and rehashes the
+ * pieces (bt_mktorrent writes no attr). */
+static void make_pad(tl_torrent *t)
+{
+    for (uint32_t i = 0; i < t->m->nfiles; i++) {
+        bt_file_entry *f = &t->m->files[i];
+        if (strncmp(f->path, ".pad/", 5) != 0)
+            continue;
+        f->is_pad = true;
+        memset(t->content + f->offset, 0, (size_t)f->length);
+    }
+    for (uint32_t p = 0; p < t->m->npieces; p++)
+        bt_sha1(t->content + (uint64_t)p * t->m->piece_length, psize(t->m, p),
+                t->m->piece_hashes + (size_t)p * 20);
+}
+
+/* True when [off, off + len) lies wholly in one of |r[0..n)|. */
+static bool in_pad(const bt_byte_range *r, uint32_t n, uint64_t off, uint64_t len)
+{
+    for (uint32_t i = 0; i < n; i++)
+        if (off >= r[i].offset && off + len <= r[i].offset + r[i].length)
+            return true;
+    return false;
+}
+
+static void test_pad_files(void)
+{
+    static const tl_file padded[] = {
+        {"a.bin", 20000}, {".pad/12768", 12768}, {"b.bin", 40000}, {".pad/25536", 25536},
+        {"c", 5},
+    };
+    tl_torrent t;
+    char dir[256], err[512], path[1024];
+    CU_ASSERT_FATAL(tl_torrent_make(&t, "padded", true, padded, 5, PL, 3) == 0);
+    make_pad(&t);
+    bt_byte_range r[4];
+    uint32_t nr = bt_metainfo_pad_ranges(t.m, r, 4);
+    CU_ASSERT_EQUAL_FATAL(nr, 2);
+    CU_ASSERT_FATAL(tl_tmpdir(dir, sizeof(dir)) == 0);
+    live_storage *st;
+    CU_ASSERT_FATAL(live_storage_open(&st, t.m, dir, true, err, sizeof(err)) == 0);
+    snprintf(path, sizeof(path), "%s/padded/.pad", dir);
+    struct stat sb;
+    CU_ASSERT(lstat(path, &sb) != 0); /* not created */
+    /* every block but those wholly in padding, as the engine requests them */
+    uint32_t skipped = 0;
+    for (uint32_t p = 0; p < t.m->npieces; p++) {
+        uint32_t n = psize(t.m, p);
+        uint64_t base = (uint64_t)p * PL;
+        for (uint32_t b = 0; b < n; b += 16384) {
+            uint32_t len = n - b < 16384 ? n - b : 16384;
+            if (in_pad(r, nr, base + b, len)) {
+                skipped++;
+                continue;
+            }
+            CU_ASSERT(live_storage_block(st, p, b, t.content + base + b, len) == 0);
+        }
+        uint8_t d[20];
+        CU_ASSERT(live_storage_verify(st, p, d, err, sizeof(err)) == 0);
+        CU_ASSERT(memcmp(d, t.m->piece_hashes + (size_t)p * 20, 20) == 0);
+    }
+    CU_ASSERT_EQUAL(skipped, 1); /* piece 2's second block */
+    CU_ASSERT(lstat(path, &sb) != 0); /* still not there after the writes */
+    check_file(dir, &t, 0);
+    check_file(dir, &t, 2);
+    check_file(dir, &t, 4);
+    uint8_t buf[PL];
+    CU_ASSERT_EQUAL(live_storage_read(st, 2, 0, buf, PL), 0); /* b.bin's tail, then zeros */
+    CU_ASSERT(memcmp(buf, t.content + 2 * PL, PL) == 0);
+    live_storage_del(st);
+    /* the seed's start-up check finds every piece, pad bytes included */
+    CU_ASSERT_FATAL(live_storage_open(&st, t.m, dir, false, err, sizeof(err)) == 0);
+    uint8_t have[1] = {0};
+    CU_ASSERT_EQUAL(live_storage_check(st, have, err, sizeof(err)), (int64_t)t.m->npieces);
+    live_storage_del(st);
+    CU_ASSERT(lstat(path, &sb) != 0);
+    tl_rmtree(dir);
+    tl_torrent_free(&t);
+}
+
 static void test_seed_needs_files(void)
 {
     tl_torrent t;
@@ -222,7 +303,8 @@ int test_live_storage_add_suite(void)
             NULL ||
         CU_add_test(s, "resume_check", test_resume_check) == NULL ||
         CU_add_test(s, "refuses_escapes", test_refuses_escapes) == NULL ||
-        CU_add_test(s, "seed_needs_files", test_seed_needs_files) == NULL)
+        CU_add_test(s, "seed_needs_files", test_seed_needs_files) == NULL ||
+        CU_add_test(s, "BEP 47 pad files", test_pad_files) == NULL)
         return 1;
     return 0;
 }

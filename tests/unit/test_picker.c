@@ -805,6 +805,74 @@ static void rnd_step(rnd_world *w, uint32_t npieces)
     }
 }
 
+/* BEP 47: blocks wholly in padding are never picked and count as received when their piece
+ * starts (again after a hash failure); partly padded blocks are picked; a piece that is all
+ * padding is picked like any other; pad blocks have no source. */
+static void test_pad_blocks(void)
+{
+    /* 3 pieces of 4 blocks. Pad 1: [20000, 85536): piece 0 blocks 2, 3 and piece 1 block 0
+     * wholly, piece 0 block 1 and piece 1 block 1 partly. Pad 2: all of piece 2. */
+    bt_byte_range pad[2] = {{20000, 65536}, {131072, 65536}};
+    bt_picker_config c = cfg_of(3, 4 * KB16, BT_PICK_SEQUENTIAL);
+    c.pad = pad;
+    c.npad = 2;
+    bt_pcg32 rng;
+    bt_picker *pk = mk(&c, &rng, 1);
+    CU_ASSERT(bt_picker_in_pad(pk, 32768, KB16));
+    CU_ASSERT(!bt_picker_in_pad(pk, 16384, KB16));
+    CU_ASSERT(!bt_picker_in_pad(pk, 19999, 2));
+    CU_ASSERT(bt_picker_in_pad(pk, 20000, 65536));
+    CU_ASSERT(!bt_picker_in_pad(pk, 20000, 65537));
+    CU_ASSERT(!bt_picker_in_pad(pk, 0, 1));
+    bt_picker_inc_seed(pk);
+    bt_block b[16];
+    uint32_t n = bt_picker_pick(pk, NULL, NULL, 1, b, 16);
+    CU_ASSERT_EQUAL_FATAL(n, 9); /* 12 blocks, 3 of them padding */
+    for (uint32_t i = 0; i < n; i++) /* piece 2 is all padding: fetched */
+        CU_ASSERT(b[i].piece == 2 || !bt_picker_in_pad(pk, (uint64_t)b[i].piece * 4 * KB16 +
+                                                               b[i].begin, b[i].length));
+    CU_ASSERT(b[0].piece == 0 && b[0].begin == 0 && b[1].piece == 0 && b[1].begin == KB16);
+    CU_ASSERT(b[2].piece == 1 && b[2].begin == KB16); /* piece 1 block 0 is skipped */
+    CU_ASSERT(b[5].piece == 2 && b[5].begin == 0);    /* all padding: fetched */
+    CU_ASSERT_EQUAL(bt_picker_pad_blocks(pk), 3);
+    CU_ASSERT(bt_picker_check(pk) == 0);
+    CU_ASSERT(bt_picker_in_endgame(pk));
+    /* piece 0 completes with its two real blocks */
+    bt_pick_received res;
+    CU_ASSERT(bt_picker_received(pk, &b[0], 1, 7, &res) == 0 && !res.piece_done);
+    CU_ASSERT(bt_picker_received(pk, &b[1], 1, 7, &res) == 0 && res.piece_done);
+    uint32_t src[4];
+    CU_ASSERT_EQUAL(bt_picker_sources(pk, 0, src, 4), 1); /* only the real source */
+    CU_ASSERT_EQUAL(src[0], 7);
+    /* a pad block sent anyway is no news */
+    bt_block padblk = {0, 2 * KB16, KB16};
+    CU_ASSERT(bt_picker_received(pk, &padblk, 1, 7, &res) == 0 && !res.fresh);
+    bt_picker_verified(pk, 0, false); /* hash failure: back to the pool */
+    CU_ASSERT(bt_picker_check(pk) == 0);
+    n = bt_picker_pick(pk, NULL, NULL, 2, b, 2); /* (more would be endgame duplicates) */
+    CU_ASSERT_EQUAL(n, 2);
+    CU_ASSERT(b[0].piece == 0 && b[0].begin == 0 && b[1].piece == 0 && b[1].begin == KB16);
+    CU_ASSERT_EQUAL(bt_picker_pad_blocks(pk), 5);
+    CU_ASSERT(bt_picker_check(pk) == 0);
+    deliver(pk, b, n, 2, true);
+    CU_ASSERT(bt_picker_have(pk, 0));
+    CU_ASSERT(bt_picker_check(pk) == 0);
+    bt_picker_del(pk);
+    /* bad ranges: overlapping, empty, past the end */
+    bt_byte_range bad[2] = {{0, 100}, {99, 10}};
+    c.pad = bad;
+    c.npad = 2;
+    bt_picker *x = NULL;
+    CU_ASSERT(bt_picker_new(&x, &c, &rng, bt_mem_default()) == BT_ERR_INVALID);
+    bad[1] = (bt_byte_range){200, 0};
+    CU_ASSERT(bt_picker_new(&x, &c, &rng, bt_mem_default()) == BT_ERR_INVALID);
+    bad[1] = (bt_byte_range){200, 3 * 4 * KB16};
+    CU_ASSERT(bt_picker_new(&x, &c, &rng, bt_mem_default()) == BT_ERR_INVALID);
+    c.pad = NULL;
+    CU_ASSERT(bt_picker_new(&x, &c, &rng, bt_mem_default()) == BT_ERR_INVALID);
+    CU_ASSERT_PTR_NULL(x);
+}
+
 static void test_random_operations(void)
 {
     for (uint64_t seed = 0; seed < 60; seed++) {
@@ -848,6 +916,7 @@ int test_picker_add_suite(void)
         CU_add_test(s, "states", test_states) == NULL ||
         CU_add_test(s, "allocation failure", test_nomem) == NULL ||
         CU_add_test(s, "full download", test_full_download) == NULL ||
+        CU_add_test(s, "BEP 47 pad blocks", test_pad_blocks) == NULL ||
         CU_add_test(s, "random operations", test_random_operations) == NULL)
         return 1;
     return 0;
