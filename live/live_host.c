@@ -20,12 +20,20 @@
 #define OUT_LOW (128u << 10)  /* the write callback pulls again below this */
 #define PEEK_VECS 16
 #define IO_CHUNK (256u << 10) /* most bytes one read or write syscall moves */
+#define PROBE_MAX 4096u       /* bytes kept from a plaintext probe for an MSE redial */
 
 typedef struct live_conn {
     live_host *h;
     bt_conn_id id;
     struct bufferevent *bev; /* NULL while a hooked connect is pending */
     bool connecting;         /* outgoing, not yet connected */
+    /* --encryption prefer-plain: a plaintext dial the peer has not answered yet. If the peer
+     * drops it before sending a byte, the dialler redials with MSE and the bytes the engine
+     * sent (|probe_sent|, its handshake) are replayed on the new stream: the engine never
+     * learns that its transport changed. */
+    bool probe;
+    bt_addr probe_addr;
+    struct evbuffer *probe_sent;
 } live_conn;
 
 struct live_host {
@@ -98,6 +106,14 @@ static live_conn *add_conn(live_host *h, bt_conn_id id)
     return lc;
 }
 
+static void probe_end(live_conn *lc)
+{
+    lc->probe = false;
+    if (lc->probe_sent != NULL)
+        evbuffer_free(lc->probe_sent);
+    lc->probe_sent = NULL;
+}
+
 /* Frees the transport and forgets the connection (the engine is told by the caller). */
 static void drop_conn(live_host *h, bt_conn_id id)
 {
@@ -109,6 +125,7 @@ static void drop_conn(live_host *h, bt_conn_id id)
         bufferevent_free(lc->bev);
     else if (h->mse != NULL)
         live_mse_forget(h->mse, id); /* a dial still handshaking */
+    probe_end(lc);
     h->conns[idx] = h->conns[--h->nconns];
     free(lc);
 }
@@ -150,10 +167,14 @@ static int flush_conn(live_host *h, live_conn *lc)
         for (bt_ssize k = 0; k < n && moved < room; k++) {
             size_t take = segs[k].len < room - moved ? segs[k].len : room - moved;
             if (segs[k].is_virtual) {
+                probe_end(lc); /* payload: the peer has answered long ago */
                 if (add_payload(h, out, &segs[k], take) != 0)
                     return -1;
             } else if (bufferevent_write(lc->bev, segs[k].data, take) != 0) {
                 return -1;
+            } else if (lc->probe && (evbuffer_get_length(lc->probe_sent) + take > PROBE_MAX ||
+                                     evbuffer_add(lc->probe_sent, segs[k].data, take) != 0)) {
+                probe_end(lc);
             }
             moved += take;
         }
@@ -182,6 +203,8 @@ static void on_read(struct bufferevent *bev, void *arg)
     live_host *h = lc->h;
     struct evbuffer *in = bufferevent_get_input(bev);
     bool gone = false;
+    if (lc->probe && evbuffer_get_length(in) > 0)
+        probe_end(lc); /* the peer speaks plaintext */
     while (!gone && evbuffer_get_length(in) > 0) {
         struct evbuffer_iovec v[PEEK_VECS];
         int nv = evbuffer_peek(in, -1, NULL, v, PEEK_VECS);
@@ -224,6 +247,16 @@ static void on_event(struct bufferevent *bev, short what, void *arg)
         check(h, bt_conn_connected(h->c, id, live_now()));
         flush_or_close(h, lc);
     } else if (what & (BEV_EVENT_EOF | BEV_EVENT_ERROR | BEV_EVENT_TIMEOUT)) {
+        if (lc->probe && h->mse != NULL) {
+            /* dropped unanswered: perhaps the peer requires encryption; redial with MSE */
+            lc->probe = false;
+            bufferevent_free(lc->bev);
+            lc->bev = NULL;
+            if (live_mse_redial(h->mse, id, &lc->probe_addr) == 0) {
+                after(h);
+                return;
+            }
+        }
         drop_conn(h, id);
         bt_conn_closed(h->c, id, live_now());
     }
@@ -306,6 +339,37 @@ void live_host_connected(live_host *h, bt_conn_id id)
 }
 
 static void connect_failed(live_host *h, bt_conn_id id);
+
+void live_host_probe_plain(live_host *h, bt_conn_id id, const bt_addr *addr)
+{
+    live_conn *lc = find_conn(h, id, NULL);
+    if (lc == NULL || lc->bev == NULL || lc->probe)
+        return;
+    if ((lc->probe_sent = evbuffer_new()) == NULL)
+        return; /* no redial then */
+    lc->probe = true;
+    lc->probe_addr = *addr;
+}
+
+void live_host_redialed(live_host *h, struct bufferevent *bev, bt_conn_id id)
+{
+    live_conn *lc = find_conn(h, id, NULL);
+    if (lc == NULL || lc->bev != NULL || lc->probe_sent == NULL) {
+        bufferevent_free(bev);
+        if (lc != NULL)
+            connect_failed(h, id);
+        after(h);
+        return;
+    }
+    setup_bev(h, lc, bev);
+    int rv = bufferevent_write_buffer(bev, lc->probe_sent); /* the engine's first bytes */
+    probe_end(lc);
+    if (rv != 0)
+        connect_failed(h, id);
+    else
+        flush_or_close(h, lc);
+    after(h);
+}
 
 void live_host_connect_failed(live_host *h, bt_conn_id id)
 {
@@ -467,6 +531,7 @@ void live_host_del(live_host *h)
     for (uint32_t i = 0; i < h->nconns; i++) {
         if (h->conns[i]->bev != NULL)
             bufferevent_free(h->conns[i]->bev);
+        probe_end(h->conns[i]);
         free(h->conns[i]);
     }
     free(h->conns);

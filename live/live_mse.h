@@ -35,6 +35,11 @@ void live_mse_ctx_del(live_mse_ctx *x); /* abandons every pending dial and accep
 /* Dials |addr| for engine connection |id|; later live_host_attach + live_host_connected, or
  * live_host_connect_failed. Returns -1 when nothing could be started. */
 int live_mse_dial(live_mse_ctx *x, bt_conn_id id, const bt_addr *addr);
+/* --encryption prefer-plain: the plaintext dial of connection |id| was dropped by the peer
+ * before it sent a byte; dials |addr| again with MSE (RC4 or plaintext offered, RC4 chosen by
+ * a peer that requires it), then live_host_redialed, or live_host_connect_failed. Returns -1
+ * when nothing could be started. */
+int live_mse_redial(live_mse_ctx *x, bt_conn_id id, const bt_addr *addr);
 /* The engine gave up on connection |id|: abandons its pending dial, if any. */
 void live_mse_forget(live_mse_ctx *x, bt_conn_id id);
 /* An incoming connection: the handshake, then live_host_accept_now. Takes |bev|. */
@@ -42,5 +47,11 @@ void live_mse_accept(live_mse_ctx *x, struct bufferevent *bev, const bt_addr *fr
 
 /* live_host.c: live_host_accept without the encryption layer. */
 int live_host_accept_now(live_host *h, struct bufferevent *bev, const bt_addr *from);
+/* live_host.c: connection |id| (attached, connected) is a prefer-plain plaintext dial to
+ * |addr|: keep what the engine sends until the peer answers, for live_mse_redial. */
+void live_host_probe_plain(live_host *h, bt_conn_id id, const bt_addr *addr);
+/* live_host.c: the MSE redial of |id| succeeded on |bev| (taken): the kept bytes are sent on
+ * it and the connection goes on, the engine unaware. */
+void live_host_redialed(live_host *h, struct bufferevent *bev, bt_conn_id id);
 
 #endif

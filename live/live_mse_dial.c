@@ -1,6 +1,8 @@
-/* live_mse_dial.c: the --encryption policy of one live_host: dials MSE first (or plaintext) and
- * redials in plaintext when the peer does not speak MSE; runs the responder side of incoming
- * connections before they reach the engine. Owns the connections still handshaking. */
+/* live_mse_dial.c: the --encryption policy of one live_host: dials MSE first and redials in
+ * plaintext when the peer does not speak MSE (prefer), or dials plaintext first and redials
+ * with MSE when the peer drops it unanswered (prefer-plain); runs the responder side of
+ * incoming connections before they reach the engine. Owns the connections still
+ * handshaking. */
 #include "live_mse.h"
 
 #include <event2/bufferevent.h>
@@ -18,6 +20,7 @@ typedef struct pending {
     live_mse_ctx *x;
     bool incoming;
     bool mse;                /* this attempt runs MSE (else plaintext) */
+    bool redial;             /* prefer-plain's MSE redial of a connection the engine has */
     bt_conn_id id;           /* outgoing */
     bt_addr addr;            /* the peer */
     struct bufferevent *bev; /* a TCP connect in progress, or NULL */
@@ -127,12 +130,20 @@ static void handoff(pending *p, struct bufferevent *bev)
 {
     live_mse_ctx *x = p->x;
     bt_conn_id id = p->id;
+    bt_addr addr = p->addr;
+    bool plain = !p->mse, redial = p->redial;
     drop(x, p);
+    if (redial) {
+        live_host_redialed(x->h, bev, id);
+        return;
+    }
     if (live_host_attach(x->h, bev, id) != 0) {
         bufferevent_free(bev);
         live_host_connect_failed(x->h, id);
         return;
     }
+    if (plain && x->mode == LIVE_ENC_PREFER_PLAIN)
+        live_host_probe_plain(x->h, id, &addr); /* before the engine sends its handshake */
     live_host_connected(x->h, id);
 }
 
@@ -200,6 +211,21 @@ int live_mse_dial(live_mse_ctx *x, bt_conn_id id, const bt_addr *addr)
         return -1;
     p->id = id;
     p->mse = x->mode != LIVE_ENC_PREFER_PLAIN;
+    if (start_connect(p) != 0) {
+        drop(x, p);
+        return -1;
+    }
+    return 0;
+}
+
+int live_mse_redial(live_mse_ctx *x, bt_conn_id id, const bt_addr *addr)
+{
+    pending *p = add(x, false, addr);
+    if (p == NULL)
+        return -1;
+    p->id = id;
+    p->mse = true;
+    p->redial = true;
     if (start_connect(p) != 0) {
         drop(x, p);
         return -1;

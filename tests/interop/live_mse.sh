@@ -4,7 +4,9 @@
 # RC4 both ways, libtorrent (forced) downloads from a swarmlab seed, and aria2 with
 # --bt-require-crypto downloads from a swarmlab seed in `--encryption require` mode. A
 # plaintext connection would be refused, so a finished transfer means MSE worked; sha256 of
-# every file. Usage: SWARMLAB=/abs/swarmlab bash live_mse.sh
+# every file. `--encryption prefer-plain` downloads from the forced libtorrent seed and from
+# the `require` swarmlab seed: its plaintext dial is dropped, and it must redial with MSE.
+# Usage: SWARMLAB=/abs/swarmlab bash live_mse.sh
 set -eu
 . "$(dirname "$0")/live_lib.bash"
 here=$(cd "$(dirname "$0")" && pwd)
@@ -40,6 +42,10 @@ timeout 15 "$SWARMLAB" live download t1.torrent -o sl_off --bind 127.0.0.1 \
     --port "$(free_port)" --encryption off >sl_off.log 2>&1 || rc=$?
 if [ "$rc" = 124 ]; then ok "swarmlab --encryption off gets nothing from the forced seed"; else
     bad "swarmlab --encryption off: exit $rc, expected a time-out: $(cat sl_off.log)"; fi
+if timeout 60 "$SWARMLAB" live download t1.torrent -o sl_pp --bind 127.0.0.1 \
+    --port "$(free_port)" --encryption prefer-plain >sl_pp.log 2>&1 && same_tree seed sl_pp; then
+    ok "swarmlab --encryption prefer-plain redials with MSE: copy identical"; else
+    bad "swarmlab --encryption prefer-plain from the forced seed failed: $(cat sl_pp.log)"; fi
 kill -TERM "$lt_pid" 2>/dev/null || true
 wait "$lt_pid" 2>/dev/null || true
 
@@ -72,6 +78,10 @@ if timeout 60 aria2c --enable-dht=false --enable-dht6=false --bt-enable-lpd=fals
     bad "aria2 download failed: $(tail -5 aria_dl.log)"; fi
 if same_tree seed aria_dl; then ok "aria2's copy identical (sha256 of 4 files)"; else
     bad "aria2's copy differs"; fi
+if timeout 60 "$SWARMLAB" live download t3.torrent -o sl_pp3 --bind 127.0.0.1 \
+    --port "$(free_port)" --encryption prefer-plain >sl_pp3.log 2>&1 && same_tree seed sl_pp3; then
+    ok "swarmlab prefer-plain from the swarmlab require seed: copy identical"; else
+    bad "swarmlab prefer-plain from the require seed failed: $(cat sl_pp3.log)"; fi
 
 [ "$fails" = 0 ] && echo "live_mse.sh: all passed" || echo "live_mse.sh: $fails failed"
 [ "$fails" = 0 ]
