@@ -166,6 +166,10 @@ void live_tracker_del(live_tracker *t);
 void live_tracker_announce(live_tracker *t, const bt_announce_req *req);
 /* Requests in flight or waiting. */
 uint32_t live_tracker_inflight(const live_tracker *t);
+/* Host names (HTTP and UDP trackers) are resolved through evdns with /etc/resolv.conf and
+ * /etc/hosts, never blocking the loop. This replaces resolv.conf's name servers with the one
+ * at |ip_port| ("127.0.0.1:5353"; tests run their own). 0, or -1. */
+int live_tracker_set_nameserver(live_tracker *t, const char *ip_port);
 
 /* ---- the session: `swarmlab live` (live_session.c) ---- */
 

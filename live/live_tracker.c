@@ -129,6 +129,14 @@ void live_tracker_del(live_tracker *t)
     free(t);
 }
 
+int live_tracker_set_nameserver(live_tracker *t, const char *ip_port)
+{
+    if (t->dns == NULL || evdns_base_clear_nameservers_and_suspend(t->dns) != 0)
+        return -1;
+    int rv = evdns_base_nameserver_ip_add(t->dns, ip_port);
+    return evdns_base_resume(t->dns) != 0 || rv != 0 ? -1 : 0;
+}
+
 uint32_t live_tracker_inflight(const live_tracker *t)
 {
     return t->inflight + t->nqueued;

@@ -22,6 +22,7 @@ typedef struct treq {
     int redirects;  /* HTTP redirects followed so far */
     /* UDP (BEP 15) */
     bt_announce_req areq;
+    struct evdns_getaddrinfo_request *dns_req; /* the tracker's name being resolved */
     evutil_socket_t fd;
     struct event *ev_read, *ev_timer;
     uint32_t txid, attempt;

@@ -1,14 +1,16 @@
 /* live_tracker_udp.c: UDP tracker announces (BEP 15) for live_tracker: connect, then announce
  * with the connection id (reused for a minute per tracker), each packet retransmitted after
  * 15 * 2^n s and given up after UDP_ATTEMPTS tries; replies decoded by the engine's codec and
- * matched by transaction id. Host names are resolved with getaddrinfo (blocking).
+ * matched by transaction id. Host names are resolved with evdns_getaddrinfo, so the event loop
+ * never blocks on DNS (numeric addresses and /etc/hosts entries are answered at once).
  *   https://www.bittorrent.org/beps/bep_0015.html */
 #define _GNU_SOURCE
 #include "live_tracker_int.h"
 
 #include <errno.h>
+#include <event2/dns.h>
 #include <event2/util.h>
-#include <netdb.h>
+#include <netinet/in.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -73,24 +75,14 @@ static int transmit(live_tracker *t, treq *q, char *msg, size_t len)
     return evtimer_add(q->ev_timer, &tv);
 }
 
-/* A UDP socket connected to the tracker (bound to the bind address of the same family). */
-static int open_socket(live_tracker *t, treq *q, char *msg, size_t len)
+/* A UDP socket connected to the first usable address of |res| (bound to the bind address of
+ * the same family). */
+static int open_socket(live_tracker *t, treq *q, struct evutil_addrinfo *res, char *msg,
+                       size_t len)
 {
-    char host[256], port[8];
-    if (split_url(t->urls[q->url], host, sizeof(host), port, sizeof(port)) != 0) {
-        snprintf(msg, len, "cannot parse the URL");
-        return -1;
-    }
     bt_addr bind_addr;
     bool has_bind = t->bind[0] != '\0' && live_addr_parse(&bind_addr, t->bind) == 0;
-    struct addrinfo hints = {.ai_socktype = SOCK_DGRAM}, *res = NULL, *ai;
-    hints.ai_family = has_bind ? (bind_addr.family == 4 ? AF_INET : AF_INET6) : AF_UNSPEC;
-    int gai = getaddrinfo(host, port, &hints, &res);
-    if (gai != 0) {
-        snprintf(msg, len, "%s: %s", host, gai_strerror(gai));
-        return -1;
-    }
-    for (ai = res; ai != NULL && q->fd < 0; ai = ai->ai_next) {
+    for (struct evutil_addrinfo *ai = res; ai != NULL && q->fd < 0; ai = ai->ai_next) {
         q->fd = socket(ai->ai_family, SOCK_DGRAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
         struct sockaddr_storage bs;
         int bl = has_bind ? live_addr_to_sockaddr(&bind_addr, &bs) : 0;
@@ -101,9 +93,8 @@ static int open_socket(live_tracker *t, treq *q, char *msg, size_t len)
         }
         q->family = ai->ai_family == AF_INET ? 4 : 6;
     }
-    freeaddrinfo(res);
     if (q->fd < 0) {
-        snprintf(msg, len, "%s: no usable address", host);
+        snprintf(msg, len, "no usable address");
         return -1;
     }
     q->ev_read = event_new(t->base, q->fd, EV_READ | EV_PERSIST, on_read, q);
@@ -115,15 +106,56 @@ static int open_socket(live_tracker *t, treq *q, char *msg, size_t len)
     return 0;
 }
 
+/* The tracker's name resolved (maybe inside evdns_getaddrinfo, before it returns). */
+static void on_resolved(int result, struct evutil_addrinfo *res, void *arg)
+{
+    if (result == EVUTIL_EAI_CANCEL)
+        return; /* live_tracker_udp_free: |q| is going away */
+    treq *q = arg;
+    live_tracker *t = q->t;
+    q->dns_req = NULL;
+    char msg[512];
+    int rv = -1;
+    if (result != 0)
+        snprintf(msg, sizeof(msg), "cannot resolve the host: %s", evutil_gai_strerror(result));
+    else
+        rv = open_socket(t, q, res, msg, sizeof(msg));
+    if (res != NULL)
+        evutil_freeaddrinfo(res);
+    if (rv != 0 || transmit(t, q, msg, sizeof(msg)) != 0)
+        live_tracker_fail(t, q, msg);
+}
+
 void live_tracker_udp_send(live_tracker *t, treq *q)
 {
-    char msg[512];
-    if (open_socket(t, q, msg, sizeof(msg)) != 0 || transmit(t, q, msg, sizeof(msg)) != 0)
-        live_tracker_fail(t, q, msg);
+    char host[256], port[8];
+    if (split_url(t->urls[q->url], host, sizeof(host), port, sizeof(port)) != 0) {
+        live_tracker_fail(t, q, "cannot parse the URL");
+        return;
+    }
+    if (t->dns == NULL) {
+        live_tracker_fail(t, q, "no DNS resolver (evdns_base_new failed)");
+        return;
+    }
+    bt_addr bind_addr;
+    bool has_bind = t->bind[0] != '\0' && live_addr_parse(&bind_addr, t->bind) == 0;
+    struct evutil_addrinfo hints;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_DGRAM;
+    hints.ai_protocol = IPPROTO_UDP;
+    hints.ai_family = has_bind ? (bind_addr.family == 4 ? AF_INET : AF_INET6) : AF_UNSPEC;
+    /* NULL when answered at once (|q| may then be gone already): touch nothing after it */
+    struct evdns_getaddrinfo_request *r =
+        evdns_getaddrinfo(t->dns, host, port, &hints, on_resolved, q);
+    if (r != NULL)
+        q->dns_req = r;
 }
 
 void live_tracker_udp_free(treq *q)
 {
+    if (q->dns_req != NULL)
+        evdns_getaddrinfo_cancel(q->dns_req); /* calls on_resolved with EVUTIL_EAI_CANCEL */
+    q->dns_req = NULL;
     if (q->ev_read != NULL)
         event_free(q->ev_read);
     if (q->ev_timer != NULL)

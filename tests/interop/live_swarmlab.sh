@@ -5,7 +5,7 @@
 # download killed with kill -9 resumes from its verified pieces and completes identically;
 # (c) bad command lines and a seed without its data fail with a message naming the value;
 # (d) IPv6 on [::1] with a --peer; (e) two SIGINTs exit at once, and the data left resumes;
-# (f) the same transfer through opentracker's UDP port (BEP 15).
+# (f) the same transfer through opentracker's UDP port (BEP 15), named udp://localhost.
 # Usage: SWARMLAB=/abs/swarmlab bash live_swarmlab.sh
 set -eu
 . "$(dirname "$0")/live_lib.bash"
@@ -106,8 +106,9 @@ if timeout 60 "$SWARMLAB" live download b.torrent -o dl7 --bind 127.0.0.1 \
         'resuming, [0-9]* of [0-9]*' dl8.log))"
 else bad "interrupted copy: $(cat dl8.log)"; fi
 
-echo "(f) UDP tracker (BEP 15): the same transfer announced over opentracker's UDP port"
-"$SWARMLAB" make-torrent seed/payload -t "udp://127.0.0.1:$tracker_port/announce" \
+echo "(f) UDP tracker (BEP 15): the same transfer announced over opentracker's UDP port, by name"
+# udp://localhost: the name goes through evdns (/etc/hosts), not a blocking getaddrinfo
+"$SWARMLAB" make-torrent seed/payload -t "udp://localhost:$tracker_port/announce" \
     -o u.torrent --piece-size 64KiB >/dev/null
 hu=$(info_hash u.torrent)
 [ "$hu" = "$ha" ] || bad "the announce URL changed the info-hash"

@@ -2,7 +2,9 @@
  * 127.0.0.1: a compact reply reaches the callback with its peers, failure reasons, HTTP errors
  * and malformed bodies become errors naming the tracker, a silent tracker times out, requests
  * go out one at a time in order, and BEP 12: after a failure the next tracker (tier by tier) is
- * asked within the same announce, and one that answers moves to the front of its tier. */
+ * asked within the same announce, and one that answers moves to the front of its tier. UDP
+ * (BEP 15) against an in-process tracker, by address and by a host name that an in-process
+ * DNS server answers late: the loop keeps running while the name resolves (evdns). */
 #include "test_live_fixture.h"
 
 #include <CUnit/CUnit.h>
@@ -14,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -414,6 +417,175 @@ static void test_udp(void)
     event_base_free(base);
 }
 
+/* ---- a UDP tracker found by name through an in-process DNS server ---- */
+
+#define DNS_NAME "tracker.swarmlab.test"
+#define DNS_DELAY_US 300000 /* the A answer waits this long */
+
+typedef struct dsrv {
+    evutil_socket_t fd;
+    struct event_base *base;
+    int queries_a;
+    uint8_t reply[512];
+    size_t reply_len;
+    struct sockaddr_storage to;
+    socklen_t tolen;
+    int ticks, ticks_at_answer; /* the test's 50 ms timer, counted while resolving */
+} dsrv;
+
+static void dns_send_late(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    dsrv *d = arg;
+    d->ticks_at_answer = d->ticks;
+    sendto(d->fd, d->reply, d->reply_len, 0, (struct sockaddr *)&d->to, d->tolen);
+}
+
+/* Answers A queries for DNS_NAME with 127.0.0.1 after DNS_DELAY_US; anything else with no
+ * records (NXDOMAIN for other names). */
+static void dns_serve(evutil_socket_t fd, short what, void *arg)
+{
+    (void)what;
+    dsrv *d = arg;
+    uint8_t q[512], r[512];
+    struct sockaddr_storage from;
+    socklen_t fl = sizeof(from);
+    ssize_t n = recvfrom(fd, q, sizeof(q), 0, (struct sockaddr *)&from, &fl);
+    if (n < 17 || (size_t)n > sizeof(q) - 16)
+        return;
+    char name[256];
+    size_t off = 12, nl = 0;
+    while (off < (size_t)n && q[off] != 0 && nl + q[off] + 1 < sizeof(name)) {
+        if (nl > 0)
+            name[nl++] = '.';
+        memcpy(name + nl, q + off + 1, q[off]);
+        nl += q[off];
+        off += 1u + q[off];
+    }
+    name[nl] = '\0';
+    if (off + 5 > (size_t)n)
+        return;
+    size_t qend = off + 5; /* the root label, qtype, qclass */
+    uint16_t qtype = (uint16_t)(q[off + 1] << 8 | q[off + 2]);
+    bool ours = strcasecmp(name, DNS_NAME) == 0; /* evdns randomises the case (0x20) */
+    memcpy(r, q, qend);
+    r[2] = 0x81;
+    r[3] = ours ? 0x80 : 0x83; /* response, RD+RA; NXDOMAIN for other names */
+    r[4] = 0, r[5] = 1;        /* qdcount */
+    r[6] = 0, r[7] = 0;        /* ancount */
+    r[8] = r[9] = r[10] = r[11] = 0;
+    size_t len = qend;
+    if (ours && qtype == 1) {
+        static const uint8_t ans[16] = {0xc0, 0x0c, 0, 1, 0, 1, 0, 0, 0, 60, 0, 4, 127, 0, 0, 1};
+        memcpy(r + len, ans, sizeof(ans));
+        len += sizeof(ans);
+        r[7] = 1;
+        d->queries_a++;
+        memcpy(d->reply, r, len);
+        d->reply_len = len;
+        d->to = from;
+        d->tolen = fl;
+        struct timeval later = {0, DNS_DELAY_US};
+        event_base_once(d->base, -1, EV_TIMEOUT, dns_send_late, d, &later);
+        return;
+    }
+    sendto(fd, r, len, 0, (struct sockaddr *)&from, fl);
+}
+
+static void tick(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    ((dsrv *)arg)->ticks++;
+}
+
+/* Binds a UDP socket on 127.0.0.1 (port 0: any); returns it and sets *port. */
+static evutil_socket_t udp_on_lo(int *port)
+{
+    evutil_socket_t fd = socket(AF_INET, SOCK_DGRAM, 0);
+    struct sockaddr_in sin = {.sin_family = AF_INET, .sin_addr.s_addr = htonl(0x7f000001)};
+    socklen_t sl = sizeof(sin);
+    CU_ASSERT_FATAL(fd >= 0 && bind(fd, (struct sockaddr *)&sin, sl) == 0);
+    getsockname(fd, (struct sockaddr *)&sin, &sl);
+    *port = ntohs(sin.sin_port);
+    return fd;
+}
+
+static void test_udp_by_name(void)
+{
+    struct event_base *base = event_base_new();
+    usrv u = {0};
+    dsrv d = {0};
+    int uport, dport;
+    u.fd = udp_on_lo(&uport);
+    d.fd = udp_on_lo(&dport);
+    d.base = base;
+    struct event *eu = event_new(base, u.fd, EV_READ | EV_PERSIST, udp_serve, &u);
+    struct event *ed = event_new(base, d.fd, EV_READ | EV_PERSIST, dns_serve, &d);
+    struct event *et = event_new(base, -1, EV_PERSIST, tick, &d);
+    struct timeval every = {0, 50000};
+    event_add(eu, NULL);
+    event_add(ed, NULL);
+    event_add(et, &every);
+    char url[128], ns[64];
+    snprintf(url, sizeof(url), "udp://" DNS_NAME ":%d/announce", uport);
+    snprintf(ns, sizeof(ns), "127.0.0.1:%d", dport);
+    const char *urls[] = {url};
+    tl_torrent t;
+    make_meta(&t, urls, 1);
+    got g;
+    memset(&g, 0, sizeof(g));
+    g.base = base;
+    g.done_target = 1;
+    live_tracker *tr;
+    char err[256];
+    CU_ASSERT_FATAL(live_tracker_new(&tr, base, t.m, "127.0.0.1", 5, on_result, &g, err,
+                                     sizeof(err)) == 0);
+    CU_ASSERT_FATAL(live_tracker_set_nameserver(tr, ns) == 0);
+    bt_announce_req q = req_of(BT_EVENT_STARTED);
+    live_tracker_announce(tr, &q);
+    CU_ASSERT_EQUAL(u.connects, 0); /* nothing sent before the name resolves */
+    struct timeval limit = {10, 0};
+    event_base_loopexit(base, &limit);
+    event_base_dispatch(base);
+    CU_ASSERT_EQUAL(g.errors, 0);
+    CU_ASSERT_EQUAL(g.replies, 1);
+    CU_ASSERT_EQUAL(d.queries_a, 1);
+    CU_ASSERT(d.ticks_at_answer >= 3); /* the loop ran while the name was resolving */
+    CU_ASSERT_EQUAL(u.announces, 1);
+    CU_ASSERT(g.npeers == 1 && g.first.port == 51413);
+    live_tracker_del(tr);
+    /* a name the server does not know: an error naming the resolution, no packet sent */
+    snprintf(url, sizeof(url), "udp://nowhere.swarmlab.test:%d/announce", uport);
+    tl_torrent t2;
+    make_meta(&t2, urls, 1);
+    memset(&g, 0, sizeof(g));
+    g.base = base;
+    g.done_target = 1;
+    CU_ASSERT_FATAL(live_tracker_new(&tr, base, t2.m, "127.0.0.1", 5, on_result, &g, err,
+                                     sizeof(err)) == 0);
+    CU_ASSERT_FATAL(live_tracker_set_nameserver(tr, ns) == 0);
+    live_tracker_announce(tr, &q);
+    event_base_loopexit(base, &limit);
+    event_base_dispatch(base);
+    CU_ASSERT_EQUAL(g.errors, 1);
+    CU_ASSERT(strstr(g.error, "resolve") != NULL);
+    CU_ASSERT_EQUAL(u.connects, 1);
+    /* deleted while a name is resolving: the request is cancelled cleanly */
+    live_tracker_announce(tr, &q);
+    live_tracker_del(tr);
+    tl_torrent_free(&t);
+    tl_torrent_free(&t2);
+    event_free(eu);
+    event_free(ed);
+    event_free(et);
+    close(u.fd);
+    close(d.fd);
+    event_base_loop(base, EVLOOP_NONBLOCK);
+    event_base_free(base);
+}
+
 int test_live_tracker_add_suite(void)
 {
     CU_pSuite s = CU_add_suite("live_tracker", NULL, NULL);
@@ -423,7 +595,8 @@ int test_live_tracker_add_suite(void)
         CU_add_test(s, "errors", test_errors) == NULL ||
         CU_add_test(s, "next_tracker_after_failure", test_next_tracker_after_failure) == NULL ||
         CU_add_test(s, "bep12_tiers", test_bep12_tiers) == NULL ||
-        CU_add_test(s, "udp", test_udp) == NULL)
+        CU_add_test(s, "udp", test_udp) == NULL ||
+        CU_add_test(s, "udp_by_name", test_udp_by_name) == NULL)
         return 1;
     return 0;
 }
