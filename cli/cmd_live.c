@@ -238,6 +238,9 @@ int cmd_live(int argc, char **argv)
     }
     o.torrent_path = pos[0];
     o.seed = seed;
+    uint8_t peer_id[20]; /* one for the process: the magnet phase and the download */
+    live_peer_id_make(peer_id);
+    o.peer_id = peer_id;
     o.progress = isatty(STDERR_FILENO) != 0;
     bt_metainfo *m = NULL;
     bool magnet = strncmp(o.torrent_path, "magnet:", 7) == 0; /* live_magnet.c */

@@ -20,6 +20,8 @@ struct sockaddr;
 bt_time_us live_now(void);
 /* 64 random bits from getrandom() (falls back to the clock if the call fails). */
 uint64_t live_seed(void);
+/* A fresh BEP 20 peer id ("-SL0100-" + 12 random printable bytes), from live_seed. */
+void live_peer_id_make(uint8_t out[20]);
 /* Converts a socket address (IPv4, IPv6, or IPv4-mapped IPv6 -> family 4) to a bt_addr.
  * Returns 0, or -1 for another family. */
 int live_addr_from_sockaddr(bt_addr *out, const struct sockaddr *sa);
@@ -191,6 +193,9 @@ typedef struct live_opts {
     const char *results;   /* --results DIR: sim-style result files (live_output.h), or NULL */
     uint32_t sample_s;     /* --sample: seconds between timeseries rows (0: 1 s) */
     live_encryption encryption; /* 0: LIVE_ENC_PREFER */
+    const uint8_t *peer_id;     /* 20 bytes: our BEP 20 peer id in every phase (a magnet
+                                   link's metadata fetch, then the download), so trackers and
+                                   peers see one client; NULL: a fresh one (live_peer_id_make) */
 } live_opts;
 
 /* Runs the download of torrent |m| (borrowed) or seed until done (download without seed_after:

@@ -33,6 +33,13 @@ uint64_t live_seed(void)
     return v;
 }
 
+void live_peer_id_make(uint8_t out[20])
+{
+    bt_pcg32 rng;
+    bt_pcg32_seed(&rng, live_seed(), 0x1d);
+    bt_peer_id_make(out, &rng);
+}
+
 int live_addr_from_sockaddr(bt_addr *out, const struct sockaddr *sa)
 {
     static const uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};

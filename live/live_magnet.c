@@ -2,7 +2,8 @@
  * The engine runs in magnet mode (bt_config.fetch_metadata) on its own event loop, announces to
  * the link's trackers, dials the peers it learns (and x.pe / --peer ones), fetches the info dict
  * over ut_metadata (BEP 9, verified against the info hash); the torrent is then rebuilt from
- * the link's trackers and that dict for live_session_run, which creates the real client. */
+ * the link's trackers and that dict for live_session_run, which creates the real client. Both
+ * phases use the process's one peer id (live_opts.peer_id). */
 #include "live.h"
 
 #include "bt_bencode.h"
@@ -77,11 +78,11 @@ static int make_client(fetch *f, const bt_magnet *mg)
     cfg.fetch_metadata = true;
     cfg.listen_port = f->o->port != 0 ? f->o->port : 6881;
     cfg.lenient = true;
-    uint64_t seed = live_seed();
-    bt_pcg32 rng;
-    bt_pcg32_seed(&rng, seed, 0x1d);
-    bt_peer_id_make(cfg.peer_id, &rng);
-    return bt_client_new(&f->c, &cfg, seed, NULL) == 0 ? 0 : -1;
+    if (f->o->peer_id != NULL) /* the download phase announces with the same id */
+        memcpy(cfg.peer_id, f->o->peer_id, 20);
+    else
+        live_peer_id_make(cfg.peer_id);
+    return bt_client_new(&f->c, &cfg, live_seed(), NULL) == 0 ? 0 : -1;
 }
 
 /* A tracker-only metainfo for live_tracker_new (it reads the tracker list only). */

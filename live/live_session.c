@@ -428,9 +428,10 @@ static int make_client(session *s, const uint8_t *have)
     cfg.upload_limit = s->o->max_up_bps;
     cfg.upload_slots = s->o->max_up_bps ? 0 : cfg.upload_slots;
     uint64_t seed = live_seed();
-    bt_pcg32 rng;
-    bt_pcg32_seed(&rng, seed, 0x1d);
-    bt_peer_id_make(cfg.peer_id, &rng);
+    if (s->o->peer_id != NULL) /* the magnet phase's, if there was one */
+        memcpy(cfg.peer_id, s->o->peer_id, 20);
+    else
+        live_peer_id_make(cfg.peer_id);
     /* BEP 47 padding: the engine requests no block wholly inside it */
     cfg.npad = bt_metainfo_pad_ranges(s->m, NULL, 0);
     bt_byte_range *pad = cfg.npad > 0 ? calloc(cfg.npad, sizeof(*pad)) : NULL;

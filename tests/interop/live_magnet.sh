@@ -2,7 +2,8 @@
 # tests/interop/live_magnet.sh: magnet links (BEP 9 ut_metadata) against python3-libtorrent
 # through opentracker on loopback, both directions, each side given only a magnet link with
 # the tracker (tr=): (a) swarmlab fetches the info dict and the data from a libtorrent seed,
-# (b) libtorrent fetches both from a swarmlab seed; sha256 of every file.
+# (b) libtorrent fetches both from a swarmlab seed; sha256 of every file. In (a) the libtorrent
+# seed logs the peer ids it saw: swarmlab's metadata phase and download phase use one id.
 # Usage: SWARMLAB=/abs/swarmlab bash live_magnet.sh
 set -eu
 . "$(dirname "$0")/live_lib.bash"
@@ -20,8 +21,8 @@ tr=$(/usr/bin/python3 -c 'import sys, urllib.parse; print(urllib.parse.quote(sys
 magnet="magnet:?xt=urn:btih:$h&dn=payload&tr=$tr"
 
 echo "(a) libtorrent seeds, swarmlab downloads from the magnet link"
-spawn lt_seed.log /usr/bin/python3 "$here/lt_peer.py" seed t.torrent seed 127.0.0.1 \
-    "$(free_port)" 120
+LT_PEERS_LOG="$tmp/lt_peers.log" spawn lt_seed.log /usr/bin/python3 "$here/lt_peer.py" seed \
+    t.torrent seed 127.0.0.1 "$(free_port)" 120
 lt_pid=$last_pid
 if wait_for 30 seeders_at_least "$h" 1; then ok "libtorrent seed registered"; else
     bad "libtorrent seed never registered: $(cat lt_seed.log)"; fi
@@ -35,6 +36,12 @@ if same_tree seed sl_dl; then ok "swarmlab's copy identical (sha256 of 4 files)"
 kill -TERM "$lt_pid" 2>/dev/null || true
 wait "$lt_pid" 2>/dev/null || true
 wait_for 10 seeders_exactly "$h" 0 || bad "libtorrent's seed still registered"
+# "-SL0100-" in hex: the BEP 20 prefix; both phases connected, so the seed saw >= 2 sessions
+ids=$(grep -c '^2d534c303130302d' lt_peers.log 2>/dev/null || true)
+distinct=$(grep '^2d534c303130302d' lt_peers.log 2>/dev/null | sort -u | wc -l)
+if [ "${ids:-0}" -ge 2 ] && [ "$distinct" = 1 ]; then
+    ok "one swarmlab peer id (-SL0100-) over $ids connections: metadata phase and download"
+else bad "swarmlab peer ids seen by the seed: $ids connections, $distinct ids"; fi
 
 echo "(b) swarmlab seeds, libtorrent downloads from the magnet link"
 spawn sl_seed.log "$SWARMLAB" live seed t.torrent seed --bind 127.0.0.1 --port "$(free_port)"

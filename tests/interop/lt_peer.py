@@ -6,7 +6,8 @@ ways, plaintext refused), DHT/LSD/UPnP/NAT-PMP/uTP/PEX off (REFERENCE.md s5). Pr
 "finished in T s, cpu C s" (wall time since the torrent was added, process CPU time) when the
 torrent is complete; download mode then exits 0, seed mode keeps seeding
 until SIGTERM, which prints "uploaded N" (payload bytes sent), removes the torrent (announcing
-"stopped") and exits 0. Exits 1 on time-out or a torrent error."""
+"stopped") and exits 0. Exits 1 on time-out or a torrent error. With LT_PEERS_LOG=FILE in the
+environment, the peer id (hex) of every handshaked peer that disconnects is appended to FILE."""
 
 stop = []
 import resource
@@ -19,8 +20,22 @@ import os
 import libtorrent as lt
 
 
+def log_alerts(s, peers_log):
+    """Prints error alerts; appends disconnected peers' ids to |peers_log| (if set)."""
+    for a in s.pop_alerts():
+        if a.category() & lt.alert.category_t.error_notification:
+            print('alert:', a.message(), flush=True)
+        if peers_log and isinstance(a, lt.peer_disconnected_alert) and not a.pid.is_all_zeros():
+            with open(peers_log, 'a') as f:
+                f.write(a.pid.to_bytes().hex() + '\n')
+
+
 def main():
     mode, torrent, save, ip, port, timeout = sys.argv[1:7]
+    peers_log = os.environ.get('LT_PEERS_LOG')
+    mask = lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
+    if peers_log:
+        mask |= lt.alert.category_t.connect_notification
     # enc_policy: 0 forced, 2 disabled; allowed_enc_level: 1 plaintext, 2 rc4
     enc = (0, 2) if os.environ.get('LT_ENC') == 'forced' else (2, 1)
     s = lt.session({
@@ -35,7 +50,7 @@ def main():
         # peer: by default libtorrent drops them as "uninteresting upload-only" and, when that
         # other peer leaves, waits about a minute before it connects to anyone again.
         'close_redundant_connections': False,
-        'alert_mask': lt.alert.category_t.error_notification | lt.alert.category_t.status_notification,
+        'alert_mask': mask,
     })
     p = lt.add_torrent_params()
     p.ti = lt.torrent_info(torrent)
@@ -50,6 +65,7 @@ def main():
     said = False
     while time.time() < deadline:
         if stop:
+            log_alerts(s, peers_log)
             print('uploaded %d' % h.status().total_payload_upload, flush=True)
             s.remove_torrent(h)  # sends the "stopped" announce
             time.sleep(1)
@@ -66,9 +82,7 @@ def main():
             if mode == 'download':
                 time.sleep(0.5)  # let the completed announce go out
                 return 0
-        for a in s.pop_alerts():
-            if a.category() & lt.alert.category_t.error_notification:
-                print('alert:', a.message(), flush=True)
+        log_alerts(s, peers_log)
         time.sleep(0.1)
     print('timeout: state %s, progress %.3f, peers %d' % (st.state, st.progress, st.num_peers),
           flush=True)
