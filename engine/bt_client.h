@@ -180,8 +180,11 @@ int bt_client_on_announce_error(bt_client *c, bt_time_us now);
 int bt_client_add_peers(bt_client *c, const bt_addr *peers, size_t n, bt_time_us now);
 
 /* An incoming connection from |from|. On success *id names it and the engine waits for the
- * peer's handshake. BT_ERR_REFUSED if the peer set is full or |from| is banned. */
+ * peer's handshake. BT_ERR_REFUSED if the peer set is full or |from|'s IP is banned. */
 int bt_client_accept(bt_client *c, const bt_addr *from, bt_conn_id *id, bt_time_us now);
+/* True when |a|'s IP address (any port) is banned: a peer there sent data that failed SHA-1.
+ * Banned addresses are refused by bt_client_accept and skipped in tracker and PEX lists. */
+bool bt_client_addr_banned(const bt_client *c, const bt_addr *a);
 
 /* Transport events for a connection. */
 int bt_conn_connected(bt_client *c, bt_conn_id id, bt_time_us now);
