@@ -1,6 +1,7 @@
 /* bt_client_peers.c: the peer set: known addresses (candidates, connected, failed, banned),
- * accepting and opening connections within the limits, closing them, and tracker scheduling
- * (announce actions, replies, re-announce when short of peers). */
+ * accepting and opening connections within the limits, closing them, tracker scheduling
+ * (announce actions, replies, re-announce when short of peers) and piece verification
+ * results (banning itself is in bt_client_ban.c). */
 #include "bt_client_int.h"
 #include "bt_mem.h"
 
@@ -46,23 +47,6 @@ static uint32_t add_peer(bt_client *c, const bt_addr *a, uint8_t state, int *err
 
 static uint32_t live_conns(const bt_client *c) { return c->nconns - c->ndead; }
 
-static bool same_ip(const bt_addr *a, const bt_addr *b)
-{
-    return a->family == b->family && memcmp(a->ip, b->ip, a->family == 6 ? 16 : 4) == 0;
-}
-
-/* A ban covers the IP address, not one port: a banned peer must not come back by dialling us
- * from a new ephemeral port or by being listed with another port. */
-static bool ip_banned(const bt_client *c, const bt_addr *a)
-{
-    if (c->stats.nbanned == 0)
-        return false;
-    for (uint32_t i = 0; i < c->npeers; i++)
-        if (c->peers[i].state == BT_PS_BANNED && same_ip(&c->peers[i].addr, a))
-            return true;
-    return false;
-}
-
 static int insert_conn(bt_client *c, bt_conn *cn)
 {
     if (c->nconns == c->conns_cap) {
@@ -107,7 +91,7 @@ static int accept_conn(bt_client *c, const bt_addr *from, bt_conn_id *id, bt_tim
 {
     if (c->poisoned)
         return c->poisoned;
-    if (ip_banned(c, from))
+    if (bt_client_ip_banned(c, from))
         return BT_ERR_REFUSED;
     uint32_t i = find_peer(c, from);
     if (!c->started || c->stopped || live_conns(c) >= c->cfg.max_conns)
@@ -177,7 +161,7 @@ static int add_peers(bt_client *c, const bt_addr *peers, size_t n, bt_time_us no
 {
     for (size_t i = 0; i < n; i++) {
         if (peers[i].port == 0 || (peers[i].family != 4 && peers[i].family != 6) ||
-            ip_banned(c, &peers[i]))
+            bt_client_ip_banned(c, &peers[i]))
             continue;
         int err = 0;
         uint32_t idx = add_peer(c, &peers[i], BT_PS_CANDIDATE, &err);
@@ -276,44 +260,7 @@ static int announce_error(bt_client *c, bt_time_us now)
     return 0;
 }
 
-/* ---- verification and banning ---- */
-
-/* Bans |peer|'s IP address: every connection from it closes and every record with it (other
- * ports: its listen port, earlier incoming connections) is banned too, so it is never dialled
- * again; one BAN action names the address that sent the bad data. */
-static void ban_peer(bt_client *c, uint32_t peer, bt_time_us now)
-{
-    bt_peer *p = &c->peers[peer];
-    if (p->state == BT_PS_BANNED)
-        return;
-    for (uint32_t i = 0; i < c->nconns; i++)
-        if (same_ip(&c->peers[c->conns[i]->peer].addr, &p->addr) &&
-            c->conns[i]->state != BT_CS_DEAD)
-            bt_client_close_conn(c, c->conns[i], BT_CLOSE_BANNED, "sent data that failed SHA-1",
-                                 now);
-    for (uint32_t i = 0; i < c->npeers; i++)
-        if (same_ip(&c->peers[i].addr, &p->addr))
-            c->peers[i].state = BT_PS_BANNED;
-    c->stats.nbanned++;
-    bt_action a = {.type = BT_ACT_BAN, .addr = p->addr, .conn = BT_CONN_NONE};
-    bt_client_push_action(c, &a);
-}
-
-static void punish_sources(bt_client *c, uint32_t piece, bt_time_us now)
-{
-    uint32_t src[64];
-    uint32_t n = bt_picker_sources(c->picker, piece, src, 64);
-    if (n > 64)
-        n = 64;
-    for (uint32_t i = 0; i < n; i++) {
-        if (src[i] >= c->npeers)
-            continue;
-        bt_peer *p = &c->peers[src[i]];
-        p->strikes++;
-        if (n == 1 || p->strikes >= c->cfg.ban_strikes)
-            ban_peer(c, src[i], now);
-    }
-}
+/* ---- verification ---- */
 
 static void on_complete(bt_client *c, bt_time_us now)
 {
@@ -340,8 +287,8 @@ static int verify_result(bt_client *c, uint32_t piece, const uint8_t digest[20],
     if (!ok) {
         c->stats.hash_failures++;
         c->stats.corrupt += bt_picker_piece_size(c->picker, piece);
-        punish_sources(c, piece, now);
     }
+    bt_client_blame(c, piece, ok, now); /* before the picker forgets the blocks' sources */
     bt_picker_verified(c->picker, piece, ok);
     bt_action a = {.type = BT_ACT_PIECE_DONE, .conn = BT_CONN_NONE, .piece = piece, .ok = ok};
     int rv = bt_client_push_action(c, &a);
@@ -370,8 +317,6 @@ int bt_client_accept(bt_client *c, const bt_addr *from, bt_conn_id *id, bt_time_
     int lv = bt_client_leave(c, now);
     return rv != 0 ? rv : lv;
 }
-
-bool bt_client_addr_banned(const bt_client *c, const bt_addr *a) { return ip_banned(c, a); }
 
 int bt_client_learn_peers(bt_client *c, const bt_addr *peers, size_t n, bt_time_us now)
 {

@@ -63,6 +63,8 @@ if [ "${fails_seen:-0}" -gt 0 ]; then ok "the download counted $fails_seen hash 
 if grep -q "banned $ip_corrupt:[0-9]* (sent data that failed SHA-1)" dl.log; then
     ok "banned: $(grep -o "banned $ip_corrupt:[0-9]* (.*)" dl.log | head -1)"
 else bad "no ban of $ip_corrupt: $(grep "$ip_corrupt" dl.log)"; fi
+if grep -q "banned 127.0.0.1:" dl.log; then bad "the honest seed was banned too"; else
+    ok "the honest seed (127.0.0.1) was not banned"; fi
 if grep -q "closed (banned" dl.log && grep -q "^closed 1 by victim" corrupt.log; then
     ok "its connection was closed (banned)"; else bad "its connection was not closed as banned"; fi
 dials=$(grep -c '^accepted' corrupt.log || true)
