@@ -54,8 +54,11 @@ typedef struct bt_config {
     bool ext_protocol;           /* offer BEP 10 (true) */
     uint32_t max_requests_in;    /* requests a peer may queue on us; our "reqq" (250) */
     uint32_t max_requests_out;   /* cap on our pipeline to one peer (128) */
-    uint32_t ban_strikes;        /* virtual payload: hash failures a peer may take part in
-                                    before a ban (1 if sole; real payload: bt_client_ban.c) */
+    uint32_t ban_strikes;        /* hash failures a peer may take part in before a ban (2;
+                                    1 if it was the only source; not used with smart_ban) */
+    bool smart_ban;              /* real payload: a piece failed by several sources bans only
+                                    those whose blocks differ from the piece once verified
+                                    (bt_client_ban.c; false, live mode sets it) */
     bool lenient;                /* accept what real clients send though BEP 3 forbids it: a
                                     bitfield after other messages (aria2 sends one mid-stream)
                                     is merged as "have"s, unless it drops a piece the peer

@@ -1,11 +1,11 @@
 /* bt_client_ban.c: who is to blame for a piece that failed SHA-1, and banning. A ban covers
  * the peer's IP address (every port): its connections close, it is never dialled again,
  * its incoming connections are refused and tracker/PEX entries with its IP are skipped.
- * A piece from one peer alone bans that peer. A piece from several peers: with real payload,
- * every block's fingerprint was kept, so the failed attempt is remembered and, once the piece
- * verifies, a source whose block differs from the verified block is banned and the others
- * are cleared ("smart ban"); with virtual payload (the simulator) each source takes a strike
- * and is banned at cfg.ban_strikes. */
+ * A piece from one peer alone bans that peer. A piece from several peers: with cfg.smart_ban
+ * (real payload, live mode) every block's fingerprint was kept, so the failed attempt is
+ * remembered and, once the piece verifies, a source whose block differs from the verified
+ * block is banned and the others are cleared; otherwise (the simulator's model) each source
+ * takes a strike and is banned at cfg.ban_strikes, honest co-sources included. */
 #include "bt_client_int.h"
 #include "bt_mem.h"
 
@@ -183,6 +183,6 @@ void bt_client_blame(bt_client *c, uint32_t piece, bool ok, bt_time_us now)
     uint32_t n = bt_picker_sources(c->picker, piece, src, 64);
     if (n == 1)
         ban_peer(c, src[0], now);
-    else if (c->cfg.virtual_payload || remember(c, piece) != 0)
+    else if (!c->cfg.smart_ban || remember(c, piece) != 0)
         strike(c, src, n < 64 ? n : 64, now);
 }

@@ -425,6 +425,7 @@ static int make_client(session *s, const uint8_t *have)
     cfg.listen_port = s->port;
     cfg.have = have;
     cfg.lenient = true; /* aria2 re-sends its bitfield mid-stream */
+    cfg.smart_ban = true; /* an honest peer that shared a piece with a liar is not banned */
     cfg.info_dict = s->m->info_raw; /* BEP 9: served to magnet-link peers */
     cfg.info_len = s->m->info_len;
     cfg.pex = !s->m->is_private; /* BEP 11, off for private torrents (BEP 27) */
