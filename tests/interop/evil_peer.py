@@ -27,6 +27,7 @@ import time
 
 PSTR = b'\x13BitTorrent protocol'
 lock = threading.Lock()
+peer_id = b''  # '-EV0001-' and the mode: one per hostile peer (set in main)
 
 
 def say(*words):
@@ -40,9 +41,6 @@ def msg(mid, payload=b''):
 
 def handshake(info_hash):
     return PSTR + bytes(8) + info_hash + peer_id
-
-
-peer_id = b''  # -EV0001- and the mode, one per hostile peer (set in main)
 
 
 def read_exact(sock, n):

@@ -30,14 +30,15 @@ wait_for 20 seeders_at_least "$h" 1 || { echo "seed never registered: $(cat seed
 dl_port=$(free_port)
 modes=(corrupt huge badbitfield badpiece unknown)
 peers=()
+declare -A ip_of
 for i in "${!modes[@]}"; do
     m=${modes[$i]}
     ip=127.0.0.$((i + 2))
     spawn "$m.log" /usr/bin/python3 "$here/evil_peer.py" "$m" "$ip" "$h" "$npieces" "$dl_port"
-    wait_for 10 grep -q '^listening' "$m.log" || { echo "$m peer did not start: $(cat "$m.log")"
+    wait_for 10 grep -qs '^listening' "$m.log" || { echo "$m peer did not start: $(cat "$m.log")"
         exit 1; }
     peers+=(--peer "$ip:$(awk '/^listening/ { print $2 }' "$m.log")")
-    eval "ip_$m=$ip"
+    ip_of[$m]=$ip
 done
 
 t0=$(date +%s.%N)
@@ -53,16 +54,16 @@ if grep -q "ERROR: AddressSanitizer\|runtime error:" dl.log; then bad "sanitizer
 else ok "no sanitizer report"; fi
 sleep 1 # the hostile peers log what followed the close
 
-echo "(a) corrupter on $ip_corrupt"
+echo "(a) corrupter on ${ip_of[corrupt]}"
 served=$(grep -c '^served' corrupt.log || true)
 if [ "$served" -gt 0 ]; then ok "it served $served corrupt blocks"; else
     bad "it served no blocks, so nothing was tested: $(cat corrupt.log)"; fi
 fails_seen=$(sed -n 's/.*[^0-9]\([0-9][0-9]*\) hash fail.*/\1/p' dl.log | tail -1)
 if [ "${fails_seen:-0}" -gt 0 ]; then ok "the download counted $fails_seen hash failure(s)"; else
     bad "no hash failure counted: $(tail -3 dl.log)"; fi
-if grep -q "banned $ip_corrupt:[0-9]* (sent data that failed SHA-1)" dl.log; then
-    ok "banned: $(grep -o "banned $ip_corrupt:[0-9]* (.*)" dl.log | head -1)"
-else bad "no ban of $ip_corrupt: $(grep "$ip_corrupt" dl.log)"; fi
+if grep -q "banned ${ip_of[corrupt]}:[0-9]* (sent data that failed SHA-1)" dl.log; then
+    ok "banned: $(grep -o "banned ${ip_of[corrupt]}:[0-9]* (.*)" dl.log | head -1)"
+else bad "no ban of ${ip_of[corrupt]}: $(grep "${ip_of[corrupt]}" dl.log)"; fi
 if grep -q "banned 127.0.0.1:" dl.log; then bad "the honest seed was banned too"; else
     ok "the honest seed (127.0.0.1) was not banned"; fi
 if grep -q "closed (banned" dl.log && grep -q "^closed 1 by victim" corrupt.log; then
@@ -70,15 +71,14 @@ if grep -q "closed (banned" dl.log && grep -q "^closed 1 by victim" corrupt.log;
 dials=$(grep -c '^accepted' corrupt.log || true)
 [ "$dials" = 1 ] && ok "dialled once, never again after the ban" ||
     bad "swarmlab dialled the corrupter $dials times"
-if grep -q '^redial refused' corrupt.log; then ok "its redial from $ip_corrupt was refused"
+if grep -q '^redial refused' corrupt.log; then ok "its redial from ${ip_of[corrupt]} was refused"
 else bad "its redial was not refused: $(grep '^redial' corrupt.log)"; fi
-grep -q "refused $ip_corrupt:[0-9]* (banned)" dl.log && ok "the refusal is logged" ||
+grep -q "refused ${ip_of[corrupt]}:[0-9]* (banned)" dl.log && ok "the refusal is logged" ||
     bad "no log line for the refused redial"
 
 echo "(b) malformed messages: each connection dropped, the reason named"
 expect_drop() { # expect_drop MODE REASON-IN-LOG
-    local ip
-    eval "ip=\$ip_$1"
+    local ip=${ip_of[$1]}
     if grep -q "^closed 1 by victim" "$1.log" &&
         grep -q "$ip:[0-9]* closed (.*$2" dl.log; then
         ok "$1: $(grep -o "$ip:[0-9]* closed (.*)" dl.log | head -1)"
