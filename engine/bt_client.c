@@ -220,6 +220,7 @@ void bt_client_del(bt_client *c)
         bt_free(m, c->lent);
     bt_picker_del(c->picker);
     bt_ext_client_free(c);
+    bt_client_suspects_free(c);
     bt_bitfield_free(&c->claimed, m);
     void *owned[] = {c->conns, c->conn_ids, c->peers, c->actions.a, c->choke_peers,
                      c->choke_out, c->choke_weight, c->piece_hashes, c->client_name,

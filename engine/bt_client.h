@@ -61,7 +61,11 @@ typedef struct bt_config {
     bool ext_protocol;           /* offer BEP 10 (true) */
     uint32_t max_requests_in;    /* requests a peer may queue on us; our "reqq" (250) */
     uint32_t max_requests_out;   /* cap on our pipeline to one peer (128) */
-    uint32_t ban_strikes;        /* hash failures a peer may cause before a ban (1 if sole) */
+    uint32_t ban_strikes;        /* hash failures a peer may take part in before a ban (2;
+                                    1 if it was the only source; not used with smart_ban) */
+    bool smart_ban;              /* real payload: a piece failed by several sources bans only
+                                    those whose blocks differ from the piece once verified
+                                    (bt_client_ban.c; false, live mode sets it) */
     bool lenient;                /* accept what real clients send though BEP 3 forbids it: a
                                     bitfield after other messages (aria2 sends one mid-stream)
                                     is merged as "have"s, unless it drops a piece the peer
@@ -187,8 +191,11 @@ int bt_client_on_announce_error(bt_client *c, bt_time_us now);
 int bt_client_add_peers(bt_client *c, const bt_addr *peers, size_t n, bt_time_us now);
 
 /* An incoming connection from |from|. On success *id names it and the engine waits for the
- * peer's handshake. BT_ERR_REFUSED if the peer set is full or |from| is banned. */
+ * peer's handshake. BT_ERR_REFUSED if the peer set is full or |from|'s IP is banned. */
 int bt_client_accept(bt_client *c, const bt_addr *from, bt_conn_id *id, bt_time_us now);
+/* True when |a|'s IP address (any port) is banned: a peer there sent data that failed SHA-1.
+ * Banned addresses are refused by bt_client_accept and skipped in tracker and PEX lists. */
+bool bt_client_addr_banned(const bt_client *c, const bt_addr *a);
 
 /* Transport events for a connection. */
 int bt_conn_connected(bt_client *c, bt_conn_id id, bt_time_us now);

@@ -120,7 +120,7 @@ typedef enum bt_peer_state {
 typedef struct bt_peer {
     bt_addr addr;
     uint8_t state;
-    uint32_t strikes;   /* hash failures it took part in */
+    uint32_t strikes;   /* hash failures it took part in (virtual payload) */
     uint32_t fails;     /* failed connection attempts */
     bt_time_us retry_at;
 } bt_peer;
@@ -178,6 +178,8 @@ struct bt_client {
     uint8_t *info_dict;     /* cfg.info_dict copied (served over ut_metadata), or NULL */
     size_t info_len;
     struct bt_metadata *md; /* fetch_metadata: the info dict being assembled */
+    struct bt_suspect *suspects; /* failed multi-source pieces awaiting a verified copy */
+    uint32_t nsuspects;
     bt_seg segs[BT_MAX_SEGS]; /* bt_conn_pull_send's answer, valid until the next call */
 };
 
@@ -238,6 +240,12 @@ int bt_ext_tick(bt_client *c, bt_time_us now); /* periodic ut_pex */
 void bt_ext_conn_free(bt_client *c, bt_conn *cn);
 void bt_ext_client_free(bt_client *c);
 void bt_ext_wire_limits(const bt_client *c, bt_wire_limits *lim); /* fetch mode: any bitfield */
+/* bt_client_ban.c: blame for a verified (|ok|) or failed piece, called before the picker
+ * forgets its blocks; IP bans; block fingerprints; the remembered failures' memory. */
+void bt_client_blame(bt_client *c, uint32_t piece, bool ok, bt_time_us now);
+bool bt_client_ip_banned(const bt_client *c, const bt_addr *a);
+uint64_t bt_block_print(const uint8_t *p, size_t n); /* never 0 */
+void bt_client_suspects_free(bt_client *c);
 /* bt_client_peers.c: add_peers inside an entry point (tracker or PEX candidates) */
 int bt_client_learn_peers(bt_client *c, const bt_addr *peers, size_t n, bt_time_us now);
 

@@ -1,6 +1,7 @@
 /* bt_client_peers.c: the peer set: known addresses (candidates, connected, failed, banned),
- * accepting and opening connections within the limits, closing them, and tracker scheduling
- * (announce actions, replies, re-announce when short of peers). */
+ * accepting and opening connections within the limits, closing them, tracker scheduling
+ * (announce actions, replies, re-announce when short of peers) and piece verification
+ * results (banning itself is in bt_client_ban.c). */
 #include "bt_client_int.h"
 #include "bt_mem.h"
 
@@ -90,9 +91,9 @@ static int accept_conn(bt_client *c, const bt_addr *from, bt_conn_id *id, bt_tim
 {
     if (c->poisoned)
         return c->poisoned;
-    uint32_t i = find_peer(c, from);
-    if (i != UINT32_MAX && c->peers[i].state == BT_PS_BANNED)
+    if (bt_client_ip_banned(c, from))
         return BT_ERR_REFUSED;
+    uint32_t i = find_peer(c, from);
     if (!c->started || c->stopped || live_conns(c) >= c->cfg.max_conns)
         return BT_ERR_REFUSED;
     int err = 0;
@@ -159,7 +160,8 @@ int bt_client_connect_more(bt_client *c, bt_time_us now)
 static int add_peers(bt_client *c, const bt_addr *peers, size_t n, bt_time_us now)
 {
     for (size_t i = 0; i < n; i++) {
-        if (peers[i].port == 0 || (peers[i].family != 4 && peers[i].family != 6))
+        if (peers[i].port == 0 || (peers[i].family != 4 && peers[i].family != 6) ||
+            bt_client_ip_banned(c, &peers[i]))
             continue;
         int err = 0;
         uint32_t idx = add_peer(c, &peers[i], BT_PS_CANDIDATE, &err);
@@ -258,38 +260,7 @@ static int announce_error(bt_client *c, bt_time_us now)
     return 0;
 }
 
-/* ---- verification and banning ---- */
-
-static void ban_peer(bt_client *c, uint32_t peer, bt_time_us now)
-{
-    bt_peer *p = &c->peers[peer];
-    if (p->state == BT_PS_BANNED)
-        return;
-    for (uint32_t i = 0; i < c->nconns; i++)
-        if (c->conns[i]->peer == peer && c->conns[i]->state != BT_CS_DEAD)
-            bt_client_close_conn(c, c->conns[i], BT_CLOSE_BANNED, "sent data that failed SHA-1",
-                                 now);
-    p->state = BT_PS_BANNED;
-    c->stats.nbanned++;
-    bt_action a = {.type = BT_ACT_BAN, .addr = p->addr, .conn = BT_CONN_NONE};
-    bt_client_push_action(c, &a);
-}
-
-static void punish_sources(bt_client *c, uint32_t piece, bt_time_us now)
-{
-    uint32_t src[64];
-    uint32_t n = bt_picker_sources(c->picker, piece, src, 64);
-    if (n > 64)
-        n = 64;
-    for (uint32_t i = 0; i < n; i++) {
-        if (src[i] >= c->npeers)
-            continue;
-        bt_peer *p = &c->peers[src[i]];
-        p->strikes++;
-        if (n == 1 || p->strikes >= c->cfg.ban_strikes)
-            ban_peer(c, src[i], now);
-    }
-}
+/* ---- verification ---- */
 
 static void on_complete(bt_client *c, bt_time_us now)
 {
@@ -316,8 +287,8 @@ static int verify_result(bt_client *c, uint32_t piece, const uint8_t digest[20],
     if (!ok) {
         c->stats.hash_failures++;
         c->stats.corrupt += bt_picker_piece_size(c->picker, piece);
-        punish_sources(c, piece, now);
     }
+    bt_client_blame(c, piece, ok, now); /* before the picker forgets the blocks' sources */
     bt_picker_verified(c->picker, piece, ok);
     bt_action a = {.type = BT_ACT_PIECE_DONE, .conn = BT_CONN_NONE, .piece = piece, .ok = ok};
     int rv = bt_client_push_action(c, &a);

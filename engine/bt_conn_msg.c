@@ -212,6 +212,8 @@ static int block_done(bt_client *c, bt_conn *cn, bt_time_us now)
         c->stats.wasted += b.length;
         return 0;
     }
+    if (c->cfg.smart_ban && cn->blockbuf != NULL) /* blame, if the piece fails SHA-1 */
+        bt_picker_set_print(c->picker, &b, bt_block_print(cn->blockbuf, b.length));
     /* Virtual payload: the write carries no bytes, but says which connection's block was
      * kept, so the host's storage can record where each stored block came from. */
     bt_action a = {.type = BT_ACT_STORAGE_WRITE, .conn = cn->id, .piece = b.piece,

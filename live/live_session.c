@@ -217,12 +217,13 @@ static void hook_event(live_host *h, const bt_action *a, void *user)
     if (a->type == BT_ACT_CLOSE && s->out != NULL)
         live_out_closed(s->out, a->conn, live_now());
     if (a->type == BT_ACT_CLOSE && s->o->verbose) {
-        char id[32];
-        snprintf(id, sizeof(id), "%u", a->conn);
+        char who[96];
+        snprintf(who, sizeof(who), "%u with %s", a->conn,
+                 bt_addr_format(&a->addr, addr, sizeof(addr)));
         char why[256];
         snprintf(why, sizeof(why), "%s%s%s", bt_close_reason_name(a->reason), a->detail ? ": " : "",
                  a->detail ? a->detail : "");
-        say(s, "swarmlab: connection %s closed (%s)", id, why);
+        say(s, "swarmlab: connection %s closed (%s)", who, why);
     } else if (a->type == BT_ACT_BAN) {
         say(s, "swarmlab: banned %s (sent data that failed SHA-1)",
             bt_addr_format(&a->addr, addr, sizeof(addr)), "");
@@ -297,6 +298,13 @@ static void on_accept(struct evconnlistener *l, evutil_socket_t fd, struct socka
     session *s = arg;
     bt_addr from;
     if (s->stopping || live_addr_from_sockaddr(&from, sa) != 0) {
+        close(fd);
+        return;
+    }
+    if (bt_client_addr_banned(s->c, &from)) { /* before any MSE work for it */
+        char addr[64];
+        if (s->o->verbose)
+            say(s, "swarmlab: refused %s (banned)", bt_addr_format(&from, addr, sizeof(addr)), "");
         close(fd);
         return;
     }
@@ -417,6 +425,7 @@ static int make_client(session *s, const uint8_t *have)
     cfg.listen_port = s->port;
     cfg.have = have;
     cfg.lenient = true; /* aria2 re-sends its bitfield mid-stream */
+    cfg.smart_ban = true; /* an honest peer that shared a piece with a liar is not banned */
     cfg.info_dict = s->m->info_raw; /* BEP 9: served to magnet-link peers */
     cfg.info_len = s->m->info_len;
     cfg.pex = !s->m->is_private; /* BEP 11, off for private torrents (BEP 27) */

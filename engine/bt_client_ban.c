@@ -1,0 +1,188 @@
+/* bt_client_ban.c: who is to blame for a piece that failed SHA-1, and banning. A ban covers
+ * the peer's IP address (every port): its connections close, it is never dialled again,
+ * its incoming connections are refused and tracker/PEX entries with its IP are skipped.
+ * A piece from one peer alone bans that peer. A piece from several peers: with cfg.smart_ban
+ * (real payload, live mode) every block's fingerprint was kept, so the failed attempt is
+ * remembered and, once the piece verifies, a source whose block differs from the verified
+ * block is banned and the others are cleared; otherwise (the simulator's model) each source
+ * takes a strike and is banned at cfg.ban_strikes, honest co-sources included. */
+#include "bt_client_int.h"
+#include "bt_mem.h"
+
+#include <string.h>
+
+#define MAX_SUSPECTS 16u /* failed multi-source attempts remembered (oldest dropped) */
+
+typedef struct bt_suspect {
+    uint32_t piece;
+    uint32_t nblocks;
+    uint32_t *sources; /* per block: the peer record it came from */
+    uint64_t *prints;  /* per block: fingerprint of the bytes it sent */
+} bt_suspect;
+
+static bool same_ip(const bt_addr *a, const bt_addr *b)
+{
+    return a->family == b->family && memcmp(a->ip, b->ip, a->family == 6 ? 16 : 4) == 0;
+}
+
+bool bt_client_ip_banned(const bt_client *c, const bt_addr *a)
+{
+    if (c->stats.nbanned == 0)
+        return false;
+    for (uint32_t i = 0; i < c->npeers; i++)
+        if (c->peers[i].state == BT_PS_BANNED && same_ip(&c->peers[i].addr, a))
+            return true;
+    return false;
+}
+
+bool bt_client_addr_banned(const bt_client *c, const bt_addr *a)
+{
+    return bt_client_ip_banned(c, a);
+}
+
+/* Bans |peer|'s IP address: every connection from it closes and every record with it (its
+ * listen port, earlier incoming connections) is banned too; one BAN action names the address
+ * that sent the bad data. */
+static void ban_peer(bt_client *c, uint32_t peer, bt_time_us now)
+{
+    if (peer >= c->npeers || c->peers[peer].state == BT_PS_BANNED)
+        return;
+    bt_addr addr = c->peers[peer].addr;
+    for (uint32_t i = 0; i < c->nconns; i++)
+        if (c->conns[i]->state != BT_CS_DEAD && same_ip(&c->peers[c->conns[i]->peer].addr, &addr))
+            bt_client_close_conn(c, c->conns[i], BT_CLOSE_BANNED, "sent data that failed SHA-1",
+                                 now);
+    for (uint32_t i = 0; i < c->npeers; i++)
+        if (same_ip(&c->peers[i].addr, &addr))
+            c->peers[i].state = BT_PS_BANNED;
+    c->stats.nbanned++;
+    bt_action a = {.type = BT_ACT_BAN, .addr = addr, .conn = BT_CONN_NONE};
+    bt_client_push_action(c, &a);
+}
+
+uint64_t bt_block_print(const uint8_t *p, size_t n)
+{
+    uint64_t h = 0x9e3779b97f4a7c15u ^ n;
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, p + i, 8);
+        h = (h ^ w) * 0x100000001b3u;
+        h ^= h >> 29;
+    }
+    for (; i < n; i++)
+        h = (h ^ p[i]) * 0x100000001b3u;
+    h ^= h >> 32;
+    return h != 0 ? h : 1; /* 0 means "no fingerprint" */
+}
+
+static void suspect_free(bt_client *c, bt_suspect *s)
+{
+    if (s->sources != NULL)
+        bt_free(c->mem, s->sources);
+    if (s->prints != NULL)
+        bt_free(c->mem, s->prints);
+    memset(s, 0, sizeof(*s));
+}
+
+void bt_client_suspects_free(bt_client *c)
+{
+    if (c->suspects == NULL)
+        return;
+    for (uint32_t i = 0; i < c->nsuspects; i++)
+        suspect_free(c, &c->suspects[i]);
+    bt_free(c->mem, c->suspects);
+    c->suspects = NULL;
+    c->nsuspects = 0;
+}
+
+/* Reads |piece|'s per-block sources and fingerprints into a new record |s|. 0, or -1 when
+ * out of memory or a block has no fingerprint. */
+static int suspect_fill(bt_client *c, uint32_t piece, bt_suspect *s)
+{
+    uint32_t n = bt_picker_blocks_in_piece(c->picker, piece);
+    s->piece = piece;
+    s->sources = bt_malloc(c->mem, (size_t)n * sizeof(*s->sources));
+    s->prints = bt_malloc(c->mem, (size_t)n * sizeof(*s->prints));
+    if (s->sources == NULL || s->prints == NULL ||
+        (s->nblocks = bt_picker_block_prints(c->picker, piece, s->sources, s->prints, n)) == 0)
+        return -1;
+    for (uint32_t b = 0; b < s->nblocks; b++)
+        if (s->prints[b] == 0)
+            return -1;
+    return 0;
+}
+
+/* Remembers the failed attempt at |piece|. -1 when it could not be kept. */
+static int remember(bt_client *c, uint32_t piece)
+{
+    if (c->suspects == NULL &&
+        (c->suspects = bt_calloc(c->mem, MAX_SUSPECTS, sizeof(*c->suspects))) == NULL)
+        return -1;
+    if (c->nsuspects == MAX_SUSPECTS) { /* drop the oldest */
+        suspect_free(c, &c->suspects[0]);
+        memmove(c->suspects, c->suspects + 1, (MAX_SUSPECTS - 1) * sizeof(*c->suspects));
+        c->nsuspects--;
+    }
+    bt_suspect *s = &c->suspects[c->nsuspects];
+    memset(s, 0, sizeof(*s));
+    if (suspect_fill(c, piece, s) != 0) {
+        suspect_free(c, s);
+        return -1;
+    }
+    c->nsuspects++;
+    return 0;
+}
+
+/* |piece| verified: every remembered failed attempt at it is settled. A source whose block
+ * differs from the verified one sent bad data and is banned. */
+static void settle(bt_client *c, uint32_t piece, bt_time_us now)
+{
+    bt_suspect good;
+    memset(&good, 0, sizeof(good));
+    bool have_good = false;
+    for (uint32_t i = 0; i < c->nsuspects;) {
+        bt_suspect *s = &c->suspects[i];
+        if (s->piece != piece) {
+            i++;
+            continue;
+        }
+        if (!have_good && suspect_fill(c, piece, &good) != 0)
+            break; /* out of memory: keep the records for a later success */
+        have_good = true;
+        for (uint32_t b = 0; b < s->nblocks && b < good.nblocks; b++)
+            if (s->prints[b] != good.prints[b])
+                ban_peer(c, s->sources[b], now);
+        suspect_free(c, s);
+        memmove(s, s + 1, (c->nsuspects - i - 1) * sizeof(*s));
+        c->nsuspects--;
+    }
+    suspect_free(c, &good);
+}
+
+static void strike(bt_client *c, const uint32_t *src, uint32_t n, bt_time_us now)
+{
+    for (uint32_t i = 0; i < n; i++) {
+        if (src[i] >= c->npeers)
+            continue;
+        bt_peer *p = &c->peers[src[i]];
+        p->strikes++;
+        if (p->strikes >= c->cfg.ban_strikes)
+            ban_peer(c, src[i], now);
+    }
+}
+
+void bt_client_blame(bt_client *c, uint32_t piece, bool ok, bt_time_us now)
+{
+    if (ok) {
+        if (c->nsuspects > 0)
+            settle(c, piece, now);
+        return;
+    }
+    uint32_t src[64];
+    uint32_t n = bt_picker_sources(c->picker, piece, src, 64);
+    if (n == 1)
+        ban_peer(c, src[0], now);
+    else if (!c->cfg.smart_ban || remember(c, piece) != 0)
+        strike(c, src, n < 64 ? n : 64, now);
+}
