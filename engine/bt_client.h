@@ -159,6 +159,7 @@ typedef struct bt_action {
     /* CLOSE: how long we had the connection unchoked, in µs, up to the close, by
      * bt_unchoke_kind (see bt_conn_unchoke_time) */
     uint64_t unchoked_regular_us, unchoked_optimistic_us;
+    uint64_t up_total, down_total; /* CLOSE: payload bytes sent to / received from it */
 } bt_action;
 
 /* One segment of output. Either engine-owned bytes (|data|, |len|; valid until the next bt_*

@@ -205,7 +205,8 @@ void bt_client_close_conn(bt_client *c, bt_conn *cn, bt_close_reason why, const 
         bt_action a = {.type = BT_ACT_CLOSE, .conn = cn->id, .reason = (uint8_t)why,
                        .detail = detail, .addr = p->addr,
                        .unchoked_regular_us = cn->unchoke_us[0],
-                       .unchoked_optimistic_us = cn->unchoke_us[1]};
+                       .unchoked_optimistic_us = cn->unchoke_us[1],
+                       .up_total = cn->up_total, .down_total = cn->down_total};
         bt_client_push_action(c, &a);
     }
 }

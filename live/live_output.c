@@ -114,13 +114,22 @@ static void deactivate(live_out *o, size_t slot, bt_time_us now)
     o->active[slot] = o->active[--o->nactive];
 }
 
-void live_out_closed(live_out *o, bt_conn_id id, bt_time_us now)
+void live_out_closed(live_out *o, const bt_action *close, bt_time_us now)
 {
-    for (size_t i = 0; i < o->nactive; i++)
-        if (o->peers[o->active[i]].conn == id) {
-            deactivate(o, i, now);
-            return;
-        }
+    for (size_t i = 0; i < o->nactive; i++) {
+        out_peer *p = &o->peers[o->active[i]];
+        if (p->conn != close->conn)
+            continue;
+        /* the bytes moved since the last sample, which the engine has now forgotten */
+        uint64_t dd = close->down_total > p->last_down ? close->down_total - p->last_down : 0;
+        uint64_t du = close->up_total > p->last_up ? close->up_total - p->last_up : 0;
+        p->down += dd;
+        p->up += du;
+        if (p->complete == BT_TIME_NEVER)
+            p->down_leeching += dd;
+        deactivate(o, i, now);
+        return;
+    }
 }
 
 /* The row of a newly seen connection: the peer's earlier row, or a new one. NULL if full. */

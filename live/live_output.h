@@ -38,7 +38,7 @@ void live_out_del(live_out *o); /* NULL: no-op */
 void live_out_sample(live_out *o, const bt_client *c, const bt_conn_id *ids, size_t n,
                      bt_time_us now);
 /* Connection |id| closed at |now|. */
-void live_out_closed(live_out *o, bt_conn_id id, bt_time_us now);
+void live_out_closed(live_out *o, const bt_action *close, bt_time_us now);
 /* Appends one timeseries row (call after live_out_sample) with our rates in bytes/s. */
 void live_out_tick(live_out *o, const bt_client *c, uint64_t down_Bps, uint64_t up_Bps,
                    bt_time_us now);

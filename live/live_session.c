@@ -215,7 +215,7 @@ static void hook_event(live_host *h, const bt_action *a, void *user)
         out_sample(s, live_now()); /* keeps the per-peer byte counts close to the engine's */
     }
     if (a->type == BT_ACT_CLOSE && s->out != NULL)
-        live_out_closed(s->out, a->conn, live_now());
+        live_out_closed(s->out, a, live_now());
     if (a->type == BT_ACT_CLOSE && s->o->verbose) {
         char who[96];
         snprintf(who, sizeof(who), "%u with %s", a->conn,
