@@ -3,11 +3,11 @@
 # opentracker: one swarmlab seed capped at 2 MiB/s; leechers: three swarmlab (--seed-after,
 # --results), libtorrent, aria2 and transmission-daemon 3.00. Every client has its own 10.x
 # address on the namespace's lo (transmission never dials 127.x peers, and it keeps one
-# connection per address). The seed leaves as soon as the first swarmlab leecher completes
-# (one full copy is out); the leechers still incomplete then must finish by trading among
-# themselves. Checks the sha256 of every copy, that some leechers were incomplete when the
-# seed left, that the seed uploaded less than the leechers downloaded, and (from the swarmlab
-# leechers' peers.tsv) the bytes they received from non-seed peers, by client.
+# connection per address). The seed leaves as soon as the first leecher completes (one full
+# copy is out); the leechers still incomplete then must finish by trading among themselves.
+# Checks the sha256 of every copy, that some leechers were incomplete when the seed left,
+# that the seed uploaded less than the leechers needed, and (from the swarmlab leechers'
+# peers.tsv) the bytes they received from non-seed peers, by client.
 # Usage (root, for the namespace): SWARMLAB=/abs/swarmlab bash live_mixed.sh
 set -eu
 . "$(dirname "$0")/live_lib.bash"
@@ -30,11 +30,22 @@ start_tracker "$(probe_hash seed/mixed.bin 128KiB)"
 "$SWARMLAB" make-torrent seed/mixed.bin -t "$announce" -o t.torrent --piece-size 128KiB >/dev/null
 h=$(info_hash t.torrent)
 
+# transmission's daemon first: its rechoke pulses count from its start (see below)
+start_transmission tr_cfg "$tmp/tr" "$TR" 7008
 spawn seed.log "${NS[@]}" "$SWARMLAB" live seed t.torrent seed --bind "$SEED" --port 7000 \
     --max-up 2MiB
 seed_pid=$last_pid
 wait_for 20 seeders_at_least "$h" 1 || { bad "seed never registered: $(cat seed.log)"; exit 1; }
 t0=$(date +%s.%N)
+since() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
+# transmission joins first: it turns interested only at a 10-s rechoke pulse (seen: 'K' flags
+# and "Idle" until then), so joining with the others it sat idle until the seed had left and
+# then only downloaded. With this head start it trades while the seed is still there.
+tr_remote -a t.torrent -w "$tmp/tr" >/dev/null
+tr_field() { tr_remote -t 1 -i 2>/dev/null | sed -n "s/^ *$1: *//p"; }
+tr_started() { case $(tr_field Downloaded) in "" | None) return 1 ;; esac; }
+wait_for 30 tr_started || bad "transmission got nothing from the seed in 30 s"
+echo "  (transmission downloading after $(since) s; the other leechers join)"
 sl_pids=()
 for i in 1 2 3; do
     spawn "sl$i.log" "${NS[@]}" "$SWARMLAB" live download t.torrent -o "sl$i" \
@@ -43,15 +54,14 @@ for i in 1 2 3; do
 done
 mkdir -p lt aria
 spawn lt.log "${NS[@]}" /usr/bin/python3 "$here/lt_peer.py" download t.torrent lt "$LT" 7006 120
-lt_pid=$last_pid
-# aria2 flags from REFERENCE.md s5 (it dials MSE first, then plaintext; exits at completion)
-spawn aria.log "${NS[@]}" aria2c --enable-dht=false --enable-dht6=false --bt-enable-lpd=false \
-    --enable-peer-exchange=false --listen-port=7007 --interface="$ARIA" --disable-ipv6=true \
+# aria2 flags from REFERENCE.md s5 (it dials MSE first, then plaintext; exits at completion).
+# It is the slow leecher: capped at 768 KiB/s it needs 16 s or more, while the first leecher
+# completes about 10 s after joining, so it has a few MiB left to get from leechers alone.
+spawn aria.log "${NS[@]}" aria2c --max-download-limit=768K --enable-dht=false \
+    --enable-dht6=false --bt-enable-lpd=false --enable-peer-exchange=false --listen-port=7007 --interface="$ARIA" --disable-ipv6=true \
     --file-allocation=none --follow-torrent=mem --bt-save-metadata=false --auto-save-interval=0 \
     --summary-interval=0 --console-log-level=warn --seed-time=0 --dir aria t.torrent
 aria_pid=$last_pid
-start_transmission tr_cfg "$tmp/tr" "$TR" 7008
-tr_remote -a t.torrent -w "$tmp/tr" >/dev/null
 
 # done_NAME: true once that leecher has the whole file (by its own account)
 done_sl() { grep -q "download complete" "sl$1.log"; }
@@ -60,80 +70,106 @@ done_aria() { ! kill -0 "$aria_pid" 2>/dev/null; }
 done_tr() { [ -e tr_cfg/done ]; }
 leechers=(sl1 sl2 sl3 lt aria tr)
 is_done() { case $1 in sl*) done_sl "${1#sl}" ;; *) "done_$1" ;; esac; }
-since() { awk -v a="$t0" -v b="$(date +%s.%N)" 'BEGIN { printf "%.1f", b - a }'; }
-first_done() { done_sl 1 || done_sl 2 || done_sl 3; }
+first_done() { for l in "${leechers[@]}"; do is_done "$l" && return 0; done; return 1; }
 
-if wait_for 60 first_done; then
-    pending=()
-    for l in "${leechers[@]}"; do is_done "$l" || pending+=("$l"); done
-    tr_pct=$(tr_remote -t 1 -i 2>/dev/null | sed -n 's/^ *Percent Done: *//p')
-    kill -TERM "$seed_pid"
+# the seed leaves as soon as one full copy is out: when the first leecher completes
+wait_for 60 first_done || { bad "no leecher completed within 60 s while the seed was there"; exit 1; }
+pending=() complete=()
+for l in "${leechers[@]}"; do
+    if is_done "$l"; then complete+=("$l"); else pending+=("$l"); fi
+done
+tr_pct=$(tr_field "Percent Done")
+kill -TERM "$seed_pid"
+gone() { ! kill -0 "$1" 2>/dev/null; }
+if wait_for 15 gone "$seed_pid"; then
     wait "$seed_pid" 2>/dev/null || true
     t_left=$(since)
-    ok "the seed left at $t_left s, when a swarmlab leecher completed"
+    ok "the seed left at $t_left s, when ${complete[*]} had completed"
 else
-    bad "no swarmlab leecher completed within 60 s while the seed was there"
-    exit 1
+    bad "the seed still runs 15 s after SIGTERM"
 fi
-kill -0 "$seed_pid" 2>/dev/null && bad "the seed is still running" || ok "the seed is gone"
 # without the seed, these leechers can only finish with pieces from each other
-[ "${#pending[@]}" -ge 1 ] && ok "${#pending[@]} leecher(s) incomplete when the seed left: ${pending[*]}" ||
+if [ "${#pending[@]}" -ge 1 ]; then
+    ok "${#pending[@]} leecher(s) incomplete when the seed left: ${pending[*]}"
+else
     bad "every leecher was complete before the seed left: nothing tests trading"
+fi
 seed_up=$(sed -n 's/.* \([0-9.]*\) MiB up.*/\1/p' seed.log | tail -1)
 
 all_done() { for l in "${leechers[@]}"; do is_done "$l" || return 1; done; }
-if wait_for 60 all_done; then ok "every leecher completed $(since) s after the start"; else
+if wait_for 60 all_done; then
+    ok "every leecher completed, the last $(since) s after the start"
+else
     for l in "${leechers[@]}"; do is_done "$l" || bad "$l did not complete without the seed"; done
     echo "  transmission: $(tr_remote -t 1 -i 2>&1 | grep -E 'State|Percent|Peers' | tr -s ' ' | tr '\n' ';')"
 fi
 check_copy() {
     local got
     got=$(sha256sum <"$2" 2>/dev/null | cut -d' ' -f1)
-    [ "$got" = "$want" ] && ok "$1: sha256 ${want:0:16}... identical" || bad "$1: sha256 differs or no file"
+    if [ "$got" = "$want" ]; then ok "$1: sha256 ${want:0:16}... identical"; else
+        bad "$1: sha256 differs or no file"; fi
 }
 for i in 1 2 3; do check_copy "swarmlab leecher $i" "sl$i/mixed.bin"; done
 check_copy "libtorrent leecher" lt/mixed.bin
 check_copy "aria2 leecher" aria/mixed.bin
 check_copy "transmission leecher" tr/mixed.bin
 
-# The seed sent seed_up MiB; six leechers received at least 6 copies: the rest came from leechers.
+# The six leechers received at least six copies; the seed sent seed_up MiB of them.
 need_mib=$(awk -v s="$size" 'BEGIN { printf "%.1f", 6 * s / 1048576 }')
-awk -v u="${seed_up:-999}" -v n="$need_mib" -v s="$size" 'BEGIN { exit !(n - u >= s / 1048576) }' &&
-    ok "the seed uploaded $seed_up MiB of the $need_mib MiB the leechers needed: at least $(awk -v u="$seed_up" -v n="$need_mib" 'BEGIN { printf "%.1f", n - u }') MiB came from leechers" ||
-    bad "the seed uploaded ${seed_up:-?} MiB of $need_mib MiB: less than one copy from leechers"
-tr_up=$(tr_remote -t 1 -i 2>/dev/null | sed -n 's/^ *Uploaded: *//p')
+rest_mib=$(awk -v u="${seed_up:-999}" -v n="$need_mib" 'BEGIN { printf "%.1f", n - u }')
+if awk -v r="$rest_mib" -v s="$size" 'BEGIN { exit !(r >= s / 1048576) }'; then
+    ok "the seed uploaded $seed_up of the $need_mib MiB the leechers needed: $rest_mib MiB or more came from leechers"
+else
+    bad "the seed uploaded ${seed_up:-?} of $need_mib MiB: less than one copy came from leechers"
+fi
+tr_up=$(tr_field Uploaded)
 
-# The swarmlab leechers' own records (written at SIGTERM): each remote peer's row has its
-# address and client class; its bytes_up is what it sent us.
+# The swarmlab leechers' own records (peers.tsv, written at SIGTERM): a remote peer's row has
+# its address and client class, and its bytes_up is what it sent us.
 for pid in "${sl_pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-for pid in "${sl_pids[@]}"; do wait "$pid" 2>/dev/null || true; done
+for pid in "${sl_pids[@]}"; do
+    if wait_for 15 gone "$pid"; then wait "$pid" 2>/dev/null || true; fi
+done
 col() { head -1 "$1" | sed 's/^# //' | tr '\t' '\n' | grep -nx "$2" | cut -d: -f1; }
-p=sl1.res/peers.tsv
-if [ -s "$p" ]; then
-    c_class=$(col $p class) c_up=$(col $p bytes_up) c_down=$(col $p bytes_down)
-    c_addr=$(col $p address)
-    # from_peers: bytes the swarmlab leechers received from anyone but the seed, by class;
-    # to_peers: bytes they sent to others
-    summary=$(awk -F'\t' -v c="$c_class" -v u="$c_up" -v d="$c_down" -v a="$c_addr" \
-        -v seed="$SEED:" '!/^#/ && $c != "self" {
-            if (index($a, seed) != 1) { from[$c] += $u; tot += $u }
+tsvs=(sl1.res/peers.tsv sl2.res/peers.tsv sl3.res/peers.tsv)
+if [ -s "${tsvs[0]}" ] && [ -s "${tsvs[1]}" ] && [ -s "${tsvs[2]}" ]; then
+    p=${tsvs[0]}
+    # one line: MiB received from non-seed peers by class (swarmlab libtorrent aria2
+    # transmission), then bytes from non-seed peers, from other clients, and sent to others
+    read -r f_sl f_lt f_aria f_tr from_total from_other sent_total < <(awk -F'\t' \
+        -v c="$(col "$p" class)" -v u="$(col "$p" bytes_up)" -v d="$(col "$p" bytes_down)" \
+        -v a="$(col "$p" address)" -v seed="$SEED:" '!/^#/ && $c != "self" {
+            if (index($a, seed) != 1) {
+                from[$c] += $u; tot += $u
+                if ($c != "swarmlab") other += $u
+            }
             sent += $d
         } END {
-            for (k in from) printf "%s %.1f, ", k, from[k] / 1048576
-            printf "| %d %d\n", tot, sent
-        }' sl1.res/peers.tsv sl2.res/peers.tsv sl3.res/peers.tsv)
-    from_total=$(echo "$summary" | awk -F'|' '{ print $2 }' | awk '{ print $1 }')
-    sent_total=$(echo "$summary" | awk -F'|' '{ print $2 }' | awk '{ print $2 }')
-    by_class=$(echo "$summary" | awk -F'|' '{ print $1 }' | sed 's/, *$//')
-    [ "$from_total" -ge 1048576 ] &&
-        ok "swarmlab leechers received $((from_total / 1048576)) MiB from non-seed peers ($by_class MiB)" ||
+            printf "%.1f %.1f %.1f %.1f %d %d %d\n", from["swarmlab"] / 1048576,
+                from["libtorrent"] / 1048576, from["aria2"] / 1048576,
+                from["transmission"] / 1048576, tot, other, sent
+        }' "${tsvs[@]}")
+    by_class="swarmlab $f_sl, libtorrent $f_lt, aria2 $f_aria, transmission $f_tr MiB"
+    if [ "$from_total" -ge $((size / 2)) ]; then
+        ok "swarmlab leechers received $((from_total / 1048576)) MiB from non-seed peers ($by_class)"
+    else
         bad "swarmlab leechers received only $from_total bytes from non-seed peers ($by_class)"
-    [ "$sent_total" -ge 1048576 ] && ok "swarmlab leechers sent $((sent_total / 1048576)) MiB to others" ||
+    fi
+    if [ "$from_other" -ge 1048576 ]; then
+        ok "of which $((from_other / 1048576)) MiB from the other clients"
+    else
+        bad "swarmlab leechers received only $from_other bytes from the other clients"
+    fi
+    if [ "$sent_total" -ge $((size / 2)) ]; then
+        ok "swarmlab leechers sent $((sent_total / 1048576)) MiB to others"
+    else
         bad "swarmlab leechers sent only $sent_total bytes to others"
+    fi
 else
-    bad "no peers.tsv from swarmlab leecher 1"
+    bad "a swarmlab leecher wrote no peers.tsv"
 fi
-echo "  (seed left at $t_left s with transmission at ${tr_pct:-?}; transmission uploaded ${tr_up/None/0 B}; total $(since) s)"
+echo "  (seed left at ${t_left:-?} s with transmission at ${tr_pct:-?}; transmission uploaded" \
+    "${tr_up/None/0 B}; total $(since) s)"
 
-[ "$fails" = 0 ] && echo "live_mixed.sh: all passed" || echo "live_mixed.sh: $fails failed"
+if [ "$fails" = 0 ]; then echo "live_mixed.sh: all passed"; else echo "live_mixed.sh: $fails failed"; fi
 [ "$fails" = 0 ]
