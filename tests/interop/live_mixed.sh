@@ -30,7 +30,7 @@ start_tracker "$(probe_hash seed/mixed.bin 128KiB)"
 "$SWARMLAB" make-torrent seed/mixed.bin -t "$announce" -o t.torrent --piece-size 128KiB >/dev/null
 h=$(info_hash t.torrent)
 
-# transmission's daemon first: its rechoke pulses count from its start (see below)
+# transmission's daemon starts while the seed registers (its RPC takes a moment to answer)
 start_transmission tr_cfg "$tmp/tr" "$TR" 7008
 spawn seed.log "${NS[@]}" "$SWARMLAB" live seed t.torrent seed --bind "$SEED" --port 7000 \
     --max-up 2MiB
@@ -58,7 +58,8 @@ spawn lt.log "${NS[@]}" /usr/bin/python3 "$here/lt_peer.py" download t.torrent l
 # It is the slow leecher: capped at 768 KiB/s it needs 16 s or more, while the first leecher
 # completes about 10 s after joining, so it has a few MiB left to get from leechers alone.
 spawn aria.log "${NS[@]}" aria2c --max-download-limit=768K --enable-dht=false \
-    --enable-dht6=false --bt-enable-lpd=false --enable-peer-exchange=false --listen-port=7007 --interface="$ARIA" --disable-ipv6=true \
+    --enable-dht6=false --bt-enable-lpd=false --enable-peer-exchange=false --listen-port=7007 \
+    --interface="$ARIA" --disable-ipv6=true \
     --file-allocation=none --follow-torrent=mem --bt-save-metadata=false --auto-save-interval=0 \
     --summary-interval=0 --console-log-level=warn --seed-time=0 --dir aria t.torrent
 aria_pid=$last_pid
@@ -73,7 +74,8 @@ is_done() { case $1 in sl*) done_sl "${1#sl}" ;; *) "done_$1" ;; esac; }
 first_done() { for l in "${leechers[@]}"; do is_done "$l" && return 0; done; return 1; }
 
 # the seed leaves as soon as one full copy is out: when the first leecher completes
-wait_for 60 first_done || { bad "no leecher completed within 60 s while the seed was there"; exit 1; }
+wait_for 60 first_done ||
+    { bad "no leecher completed within 60 s while the seed was there"; exit 1; }
 pending=() complete=()
 for l in "${leechers[@]}"; do
     if is_done "$l"; then complete+=("$l"); else pending+=("$l"); fi
@@ -101,7 +103,8 @@ if wait_for 60 all_done; then
     ok "every leecher completed, the last $(since) s after the start"
 else
     for l in "${leechers[@]}"; do is_done "$l" || bad "$l did not complete without the seed"; done
-    echo "  transmission: $(tr_remote -t 1 -i 2>&1 | grep -E 'State|Percent|Peers' | tr -s ' ' | tr '\n' ';')"
+    echo "  transmission: $(tr_remote -t 1 -i 2>&1 | grep -E 'State|Percent|Peers' |
+        tr -s ' ' | tr '\n' ';')"
 fi
 check_copy() {
     local got
@@ -118,7 +121,8 @@ check_copy "transmission leecher" tr/mixed.bin
 need_mib=$(awk -v s="$size" 'BEGIN { printf "%.1f", 6 * s / 1048576 }')
 rest_mib=$(awk -v u="${seed_up:-999}" -v n="$need_mib" 'BEGIN { printf "%.1f", n - u }')
 if awk -v r="$rest_mib" -v s="$size" 'BEGIN { exit !(r >= s / 1048576) }'; then
-    ok "the seed uploaded $seed_up of the $need_mib MiB the leechers needed: $rest_mib MiB or more came from leechers"
+    ok "the seed uploaded $seed_up of the $need_mib MiB the leechers needed:" \
+        "$rest_mib MiB or more came from leechers"
 else
     bad "the seed uploaded ${seed_up:-?} of $need_mib MiB: less than one copy came from leechers"
 fi
@@ -148,10 +152,11 @@ if [ -s "${tsvs[0]}" ] && [ -s "${tsvs[1]}" ] && [ -s "${tsvs[2]}" ]; then
             printf "%.1f %.1f %.1f %.1f %d %d %d\n", from["swarmlab"] / 1048576,
                 from["libtorrent"] / 1048576, from["aria2"] / 1048576,
                 from["transmission"] / 1048576, tot, other, sent
-        }' "${tsvs[@]}")
+        }' "${tsvs[@]}") || true
     by_class="swarmlab $f_sl, libtorrent $f_lt, aria2 $f_aria, transmission $f_tr MiB"
     if [ "$from_total" -ge $((size / 2)) ]; then
-        ok "swarmlab leechers received $((from_total / 1048576)) MiB from non-seed peers ($by_class)"
+        ok "swarmlab leechers received $((from_total / 1048576)) MiB from non-seed peers" \
+            "($by_class)"
     else
         bad "swarmlab leechers received only $from_total bytes from non-seed peers ($by_class)"
     fi
@@ -171,5 +176,5 @@ fi
 echo "  (seed left at ${t_left:-?} s with transmission at ${tr_pct:-?}; transmission uploaded" \
     "${tr_up/None/0 B}; total $(since) s)"
 
-if [ "$fails" = 0 ]; then echo "live_mixed.sh: all passed"; else echo "live_mixed.sh: $fails failed"; fi
+[ "$fails" = 0 ] && echo "live_mixed.sh: all passed" || echo "live_mixed.sh: $fails failed"
 [ "$fails" = 0 ]
