@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # tests/interop/live_lib.bash: shared helpers for the live interop tests (sourced, not run):
 # a temporary directory, processes started in the background and stopped by PID at exit,
-# free ports, a whitelisted opentracker on 127.0.0.1, and waits with time limits.
+# free ports, a whitelisted opentracker on 127.0.0.1 (or in a private network namespace), a
+# transmission-daemon in that namespace, and waits with time limits.
 
 : "${SWARMLAB:?set SWARMLAB to the swarmlab binary}"
 LIVE_PIDS=()
@@ -45,7 +46,12 @@ live_cleanup() {
         wait "$pid" 2>/dev/null || true
     done
     LIVE_PIDS=()
-    if [ -n "$live_ns" ]; then ip netns del "$live_ns" 2>/dev/null || true; fi
+    if [ -n "$live_ns" ]; then
+        # anything still inside the namespace was started by this test (a client's helper
+        # child, say): stop it by PID before the namespace goes
+        for pid in $(ip netns pids "$live_ns" 2>/dev/null); do kill -KILL "$pid" 2>/dev/null || true; done
+        ip netns del "$live_ns" 2>/dev/null || true
+    fi
     if [ -n "${LIVE_KEEP:-}" ]; then echo "kept $tmp"; elif [ -n "${tmp:-}" ]; then rm -rf "$tmp"; fi
 }
 
@@ -60,6 +66,46 @@ live_netns() {
     for a in "$@"; do "${NS[@]}" ip addr add "$a/8" dev lo; done
     tracker_ip=$1
 }
+
+# need_root NAME: exits 0 with "SKIPPED" unless root (a network namespace needs it; make check
+# runs as root in CI).
+need_root() {
+    if [ "$(id -u)" != 0 ]; then
+        echo "$1: SKIPPED (a network namespace needs root; make check runs as root in CI)"
+        exit 0
+    fi
+}
+
+# start_transmission NAME DOWNLOAD_DIR IP PEER_PORT: a transmission-daemon 3.00 in the
+# namespace, with peers and RPC on IP (REFERENCE.md s5 settings: no DHT/LPD/PEX/uTP/port
+# forwarding, prefer plaintext, no ratio or idle limits, errors-only log to $tmp/NAME.log).
+# Its completion hook touches $tmp/NAME/done. Sets $daemon_pid and $tr_rpc (IP:PORT for
+# tr_remote); exits 1 when the RPC does not answer within 20 s.
+start_transmission() {
+    local cfg="$tmp/$1" rpc=$((9091 + ${#LIVE_PIDS[@]}))
+    mkdir -p "$cfg" "$2"
+    printf '#!/bin/sh\ntouch %s/done\n' "$cfg" >"$cfg/done.sh"
+    chmod 755 "$cfg/done.sh"
+    cat >"$cfg/settings.json" <<JSON
+{"bind-address-ipv4": "$3", "peer-port": $4,
+ "peer-port-random-on-start": false, "port-forwarding-enabled": false, "dht-enabled": false,
+ "lpd-enabled": false, "pex-enabled": false, "utp-enabled": false, "encryption": 0,
+ "rpc-bind-address": "$3", "rpc-port": $rpc, "rpc-authentication-required": false,
+ "rpc-whitelist-enabled": false, "rpc-host-whitelist-enabled": false,
+ "download-dir": "$2", "incomplete-dir-enabled": false, "ratio-limit-enabled": false,
+ "idle-seeding-limit-enabled": false, "speed-limit-up-enabled": false,
+ "speed-limit-down-enabled": false, "script-torrent-done-enabled": true,
+ "script-torrent-done-filename": "$cfg/done.sh", "message-level": 1}
+JSON
+    spawn "$tmp/$1.log" "${NS[@]}" transmission-daemon -f -g "$cfg"
+    daemon_pid=$last_pid
+    tr_rpc="$3:$rpc"
+    wait_for 20 tr_remote -l >/dev/null 2>&1 ||
+        { echo "transmission-daemon did not start: $(cat "$tmp/$1.log")"; exit 1; }
+}
+
+# tr_remote ARGS...: transmission-remote against the last start_transmission's daemon.
+tr_remote() { "${NS[@]}" transmission-remote "$tr_rpc" "$@"; }
 
 # spawn LOG CMD...: runs CMD in the background with output to LOG; sets $last_pid.
 spawn() {

@@ -8,10 +8,7 @@
 set -eu
 . "$(dirname "$0")/live_lib.bash"
 need live_transmission.sh opentracker curl sha256sum transmission-daemon transmission-remote ip
-if [ "$(id -u)" != 0 ]; then
-    echo "live_transmission.sh: SKIPPED (a network namespace needs root; make check runs as root in CI)"
-    exit 0
-fi
+need_root live_transmission.sh
 live_init live-transmission
 live_netns 10.77.0.1 10.77.0.2
 cd "$tmp"
@@ -29,36 +26,11 @@ tracker_port=6969
 start_tracker "$h1" "$h2"
 [ "$announce" = "http://$TR:6969/announce" ] || { echo "unexpected tracker URL"; exit 1; }
 
-# start_daemon NAME DOWNLOAD_DIR: a transmission-daemon in the namespace (REFERENCE.md s5
-# settings: no DHT/LPD/PEX/uTP, prefer plaintext, RPC open on $TR:$rpc).
-start_daemon() {
-    local cfg="$tmp/$1"
-    mkdir -p "$cfg" "$2"
-    printf '#!/bin/sh\ntouch %s/done\n' "$cfg" >"$cfg/done.sh"
-    chmod 755 "$cfg/done.sh"
-    rpc=$((9091 + ${#LIVE_PIDS[@]}))
-    cat >"$cfg/settings.json" <<JSON
-{"bind-address-ipv4": "$TR", "peer-port": $((51413 + ${#LIVE_PIDS[@]})),
- "peer-port-random-on-start": false, "port-forwarding-enabled": false, "dht-enabled": false,
- "lpd-enabled": false, "pex-enabled": false, "utp-enabled": false, "encryption": 0,
- "rpc-bind-address": "$TR", "rpc-port": $rpc, "rpc-authentication-required": false,
- "rpc-whitelist-enabled": false, "rpc-host-whitelist-enabled": false,
- "download-dir": "$2", "incomplete-dir-enabled": false, "ratio-limit-enabled": false,
- "idle-seeding-limit-enabled": false, "speed-limit-up-enabled": false,
- "speed-limit-down-enabled": false, "script-torrent-done-enabled": true,
- "script-torrent-done-filename": "$cfg/done.sh", "message-level": 1}
-JSON
-    spawn "$tmp/$1.log" "${NS[@]}" transmission-daemon -f -g "$cfg"
-    daemon_pid=$last_pid
-    wait_for 20 "${NS[@]}" transmission-remote "$TR:$rpc" -l >/dev/null 2>&1 ||
-        { echo "transmission-daemon did not start: $(cat "$tmp/$1.log")"; exit 1; }
-}
-
 echo "(a) transmission seeds, swarmlab downloads"
-start_daemon trs_cfg "$tmp/seed"
-"${NS[@]}" transmission-remote "$TR:$rpc" -a t1.torrent -w "$tmp/seed" >/dev/null
+start_transmission trs_cfg "$tmp/seed" "$TR" 51414
+tr_remote -a t1.torrent -w "$tmp/seed" >/dev/null
 if wait_for 40 seeders_at_least "$h1" 1; then ok "transmission seed registered"; else
-    bad "transmission seed never registered: $("${NS[@]}" transmission-remote "$TR:$rpc" -l)"; fi
+    bad "transmission seed never registered: $(tr_remote -l)"; fi
 if timeout 60 "${NS[@]}" "$SWARMLAB" live download t1.torrent -o sl_dl --bind "$SL" \
     --port 7001 >sl_dl.log 2>&1; then ok "swarmlab download exited 0"; else
     bad "swarmlab download failed: $(cat sl_dl.log)"; fi
@@ -71,10 +43,10 @@ echo "(b) swarmlab seeds, transmission downloads"
 spawn sl_seed.log "${NS[@]}" "$SWARMLAB" live seed t2.torrent seed --bind "$SL" --port 7002 -v
 if wait_for 20 seeders_at_least "$h2" 1; then ok "swarmlab seed registered"; else
     bad "swarmlab seed never registered: $(cat sl_seed.log)"; fi
-start_daemon trd_cfg "$tmp/tr_dl"
-"${NS[@]}" transmission-remote "$TR:$rpc" -a t2.torrent -w "$tmp/tr_dl" >/dev/null
+start_transmission trd_cfg "$tmp/tr_dl" "$TR" 51415
+tr_remote -a t2.torrent -w "$tmp/tr_dl" >/dev/null
 if wait_for ${TR_WAIT:-50} test -e "$tmp/trd_cfg/done"; then ok "transmission download finished"; else
-    bad "transmission download did not finish: $("${NS[@]}" transmission-remote "$TR:$rpc" -l)"
+    bad "transmission download did not finish: $(tr_remote -l)"
 fi
 if same_tree seed/payload tr_dl/payload; then
     ok "transmission's copy identical (sha256 of 4 files)"; else bad "transmission's copy differs"
