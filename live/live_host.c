@@ -22,7 +22,7 @@
 #define OUT_HIGH (512u << 10) /* bytes queued in a bufferevent before we stop pulling */
 #define OUT_LOW (128u << 10)  /* the write callback pulls again below this */
 #define PEEK_VECS 16
-#define IO_CHUNK (256u << 10) /* most bytes one read or write syscall moves */
+#define IO_CHUNK (256u << 10)  /* most bytes one read or write syscall moves */
 #define READ_BUDGET (1u << 20) /* most bytes one read callback takes from its socket */
 
 typedef struct live_conn {
@@ -46,8 +46,9 @@ struct live_host {
     struct ev_token_bucket_cfg *bucket;
     int error;
     char msg[512];
-    bool draining;     /* inside after(): nested calls leave the draining to it */
-    live_mse_ctx *mse; /* the encryption layer (live_mse_dial.c), or NULL */
+    bool draining;          /* inside after(): nested calls leave the draining to it */
+    live_mse_ctx *mse;      /* the encryption layer (live_mse_dial.c), or NULL */
+    struct event *verified; /* on the storage's verify thread's fd, from the first verify */
 };
 
 static void after(live_host *h);
@@ -393,11 +394,46 @@ static void do_connect(live_host *h, bt_conn_id id, const bt_addr *addr)
         connect_failed(h, id);
 }
 
+/* The verify thread finished pieces: the engine learns each result (a verified piece's bytes
+ * are in the files by now). */
+static void on_verified(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    live_host *h = arg;
+    uint32_t piece;
+    uint8_t d[20];
+    char err[512];
+    int rv;
+    while (h->error == 0 &&
+           (rv = live_storage_verify_collect(h->st, &piece, d, err, sizeof(err))) != 0) {
+        if (rv < 0) {
+            fail(h, -1, err);
+            break;
+        }
+        check(h, bt_client_verify_result(h->c, piece, d, live_now()));
+    }
+    after(h);
+}
+
 static void do_verify(live_host *h, const bt_action *a)
 {
     uint8_t d[20];
     char err[512];
-    if (live_storage_verify(h->st, a->piece, d, err, sizeof(err)) != 0) {
+    int rv = live_storage_verify_start(h->st, a->piece);
+    if (rv == 0 && h->verified == NULL) {
+        h->verified =
+            event_new(h->base, live_storage_verify_fd(h->st), EV_READ | EV_PERSIST, on_verified, h);
+        if (h->verified == NULL || event_add(h->verified, NULL) != 0)
+            fail(h, BT_ERR_NOMEM, "storage: cannot watch the verify thread");
+    }
+    if (rv == 0)
+        return;
+    if (rv < 0) {
+        fail(h, BT_ERR_NOMEM, "storage: cannot start the verify of a piece");
+        return;
+    }
+    if (live_storage_verify(h->st, a->piece, d, err, sizeof(err)) != 0) { /* nothing received */
         fail(h, -1, err);
         return;
     }
@@ -516,6 +552,8 @@ void live_host_del(live_host *h)
         bufferevent_rate_limit_group_free(h->group);
     if (h->bucket != NULL)
         ev_token_bucket_cfg_free(h->bucket);
+    if (h->verified != NULL)
+        event_free(h->verified);
     event_free(h->timer);
     free(h);
 }
