@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # tests/bench/live_pair.sh: one seed -> one leecher of a SIZE_MIB (512) MiB file over loopback
 # through opentracker, swarmlab->swarmlab, libtorrent->libtorrent (python3-libtorrent) and
-# aria2->aria2, RUNS (1) rounds; each round runs every pair once, in turn, so that the pairs
-# share the machine's load. Reports each leecher's MiB/s and CPU seconds per GiB, then a table
-# of the medians. The leecher's time runs from its start (swarmlab and aria2: process start,
-# incl. the empty-directory check and the first announce; libtorrent: add_torrent) to
+# aria2->aria2, RUNS (1) rounds; each round runs every pair once, in turn (every other round
+# in reverse order), so that the pairs share the machine's load and no pair always goes
+# first. Reports each leecher's MiB/s and CPU seconds per GiB, then a table of the medians
+# (each over the rounds). The leecher's time runs from its start (swarmlab and aria2: process
+# start, incl. the empty-directory check and the first announce; libtorrent: add_torrent) to
 # completion; CPU is the leecher process's user + system time.
 # SWARMLAB_B=/other/swarmlab adds the pair swarmlab-B->swarmlab-B (seed and leecher from the
 # other binary), to compare two builds in the same period. PAIRS="sl lt a2" picks pairs.
@@ -81,10 +82,13 @@ leech() {
     awk -v e="$e" -v u="$u" -v s="$s" 'BEGIN { print e, u + s }'
 }
 
-echo "== live-pair: $SIZE_MIB MiB, 1 MiB pieces, one seed -> one leecher on 127.0.0.1, $RUNS round(s)"
+echo "== live-pair: $SIZE_MIB MiB, 1 MiB pieces, one seed -> one leecher on 127.0.0.1," \
+    "$RUNS round(s)"
 : >results.txt
 for r in $(seq "$RUNS"); do
-    for p in $PAIRS; do
+    order=$PAIRS
+    [ $((r % 2)) = 0 ] && order=$(echo $PAIRS | tr ' ' '\n' | tac | tr '\n' ' ')
+    for p in $order; do
         read -r e c < <(leech "$p") || exit 1
         echo "$p $e $c" >>results.txt
         awk -v n="${name[$p]}->${name[$p]} #$r" -v s="$e" -v c="$c" -v m="$SIZE_MIB" \
@@ -95,7 +99,9 @@ done
 rm -rf dl
 
 # The table: medians over the rounds of MiB/s and of CPU-s/GiB (each taken separately).
-median() { sort -g | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
+median() {
+    sort -g | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
+}
 echo
 printf '%-26s %10s %18s   (median of %d)\n' pair MiB/s "leecher CPU-s/GiB" "$RUNS"
 for p in $PAIRS; do
