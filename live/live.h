@@ -98,9 +98,10 @@ void live_verifier_del(live_verifier *v); /* NULL is a no-op; drops queued jobs 
 int live_verifier_submit(live_verifier *v, uint32_t piece, uint8_t *buf, uint32_t len,
                          const uint8_t expect[20]);
 int live_verifier_fd(const live_verifier *v); /* an eventfd, readable when results wait */
-/* As live_storage_verify_collect. */
-int live_verifier_collect(live_verifier *v, uint32_t *piece, uint8_t digest[20], char *err,
-                          size_t errlen);
+/* As live_storage_verify_collect; also hands back the job's buffer in |buf| (the caller
+ * owns it again). */
+int live_verifier_collect(live_verifier *v, uint32_t *piece, uint8_t digest[20], uint8_t **buf,
+                          char *err, size_t errlen);
 uint32_t live_verifier_inflight(live_verifier *v); /* submitted, not yet collected */
 
 /* ---- the glue: one bt_client on one event_base (live_host.c) ---- */

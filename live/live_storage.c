@@ -16,6 +16,7 @@
 #include <unistd.h>
 
 #define MAX_OPEN_FILES 128 /* descriptors kept open at once; others are reopened on demand */
+#define MAX_SPARE_BUFS 8   /* piece buffers kept for reuse (fresh ones cost page faults) */
 
 typedef struct lfile {
     int fd;             /* -1 when closed */
@@ -35,6 +36,8 @@ struct live_storage {
     uint32_t nopen, evict; /* open descriptors; round-robin eviction cursor */
     pending *pend;
     uint32_t npend, pend_cap;
+    uint8_t *spare[MAX_SPARE_BUFS]; /* piece_length-sized buffers back from the verify thread */
+    uint32_t nspare;
     char *dir;
     pthread_mutex_t io_mu; /* files[], nopen, evict and the I/O through them */
     live_verifier *v;      /* the verify thread, from the first live_storage_verify_start */
@@ -202,6 +205,8 @@ void live_storage_del(live_storage *st)
     for (uint32_t i = 0; i < st->npend; i++)
         free(st->pend[i].buf);
     free(st->pend);
+    for (uint32_t i = 0; i < st->nspare; i++)
+        free(st->spare[i]);
     free(st->files);
     free(st->dir);
     pthread_mutex_destroy(&st->io_mu);
@@ -349,7 +354,8 @@ int live_storage_block(live_storage *st, uint32_t piece, uint32_t begin, const v
             st->pend = np;
             st->pend_cap = ncap;
         }
-        uint8_t *buf = malloc(piece_size(st, piece)); /* every block arrives before the verify */
+        /* every block arrives before the verify; a buffer fits any piece */
+        uint8_t *buf = st->nspare > 0 ? st->spare[--st->nspare] : malloc(st->m->piece_length);
         if (buf == NULL)
             return -1;
         p = &st->pend[st->npend++];
@@ -417,7 +423,13 @@ int live_storage_verify_fd(const live_storage *st)
 int live_storage_verify_collect(live_storage *st, uint32_t *piece, uint8_t digest[20], char *err,
                                 size_t errlen)
 {
-    return st->v != NULL ? live_verifier_collect(st->v, piece, digest, err, errlen) : 0;
+    uint8_t *buf = NULL;
+    int rv = st->v != NULL ? live_verifier_collect(st->v, piece, digest, &buf, err, errlen) : 0;
+    if (buf != NULL && st->nspare < MAX_SPARE_BUFS)
+        st->spare[st->nspare++] = buf;
+    else
+        free(buf);
+    return rv;
 }
 
 uint32_t live_storage_pending(const live_storage *st)

@@ -17,7 +17,7 @@
 typedef struct vjob {
     struct vjob *next;
     uint32_t piece, len;
-    uint8_t *buf; /* owned; freed by the thread once hashed (and written) */
+    uint8_t *buf; /* owned; handed back to the loop with the result (for reuse) */
     uint8_t expect[20], digest[20];
     int werr; /* 0, or the write failed (msg) */
     char msg[256];
@@ -52,8 +52,6 @@ static void *run(void *p)
         bt_sha1(j->buf, j->len, j->digest);
         if (memcmp(j->digest, j->expect, 20) == 0)
             j->werr = v->write(v->arg, j->piece, j->buf, j->len, j->msg, sizeof(j->msg));
-        free(j->buf);
-        j->buf = NULL;
         j->next = NULL;
         pthread_mutex_lock(&v->mu);
         *v->done_tail = j;
@@ -143,8 +141,8 @@ int live_verifier_fd(const live_verifier *v)
     return v->efd;
 }
 
-int live_verifier_collect(live_verifier *v, uint32_t *piece, uint8_t digest[20], char *err,
-                          size_t errlen)
+int live_verifier_collect(live_verifier *v, uint32_t *piece, uint8_t digest[20], uint8_t **buf,
+                          char *err, size_t errlen)
 {
     uint64_t n;
     ssize_t r = read(v->efd, &n, sizeof(n)); /* resets the wake-up; results are in the list */
@@ -160,6 +158,7 @@ int live_verifier_collect(live_verifier *v, uint32_t *piece, uint8_t digest[20],
     if (j == NULL)
         return 0;
     *piece = j->piece;
+    *buf = j->buf;
     memcpy(digest, j->digest, 20);
     int rv = 1;
     if (j->werr != 0) {
