@@ -1,9 +1,10 @@
 /* live_host.c: the glue between one bt_client and libevent. Read callbacks feed the engine
  * (evbuffer_peek -> bt_conn_recv -> evbuffer_drain), topping up a plaintext socket's input
  * with large reads of their own (libevent 2.1 reads at most 4 KiB per wake-up), output is
- * pulled from the engine into
- * the bufferevent (bt_conn_pull_send -> bufferevent_write -> bt_conn_sent), and after every
- * engine call the actions are drained and the single evtimer re-armed at the next deadline. */
+ * pulled from the engine into the bufferevent (bt_conn_pull_send -> bufferevent_write ->
+ * bt_conn_sent), pieces are verified and written on the storage's verify thread (results
+ * come back through its eventfd), and after every engine call the actions are drained and
+ * the single evtimer re-armed at the next deadline. */
 #include "live.h"
 #include "live_mse.h"
 
