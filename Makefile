@@ -182,7 +182,7 @@ bench: $(BENCH_BIN) $(SWARMLAB)
 	@SWARMLAB=$(abspath $(SWARMLAB)) bash tests/bench/sweep100.sh results/bench-sweep100
 	@SWARMLAB=$(abspath $(SWARMLAB)) bash tests/bench/live_pair.sh
 
-# Only the live pair benchmark (swarmlab->swarmlab and libtorrent->libtorrent, 512 MiB).
+# Only the live pair benchmark (swarmlab, libtorrent and aria2 pairs, 512 MiB; RUNS=N rounds).
 .PHONY: bench-live
 bench-live: $(SWARMLAB)
 	@SWARMLAB=$(abspath $(SWARMLAB)) bash tests/bench/live_pair.sh

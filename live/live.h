@@ -70,8 +70,41 @@ int live_storage_block(live_storage *st, uint32_t piece, uint32_t begin, const v
 int live_storage_verify(live_storage *st, uint32_t piece, uint8_t digest[20], char *err,
                         size_t errlen);
 
-/* Pieces held in memory awaiting verification (for tests and the progress line). */
+/* BT_ACT_STORAGE_VERIFY on the verify thread (live_verify.c): hands the piece's blocks to
+ * it; the thread hashes them and writes the piece when the digest matches. Returns 0
+ * (started: collect the result later), 1 (nothing received: use live_storage_verify), or -1
+ * (out of memory, or the thread could not start). */
+int live_storage_verify_start(live_storage *st, uint32_t piece);
+
+/* Readable when started verifies have finished; -1 before the first start. */
+int live_storage_verify_fd(const live_storage *st);
+
+/* One finished verify, in start order: 1 with |piece| and |digest|, 0 when none is ready,
+ * -1 when the write failed (message in |err|; the caller must stop). */
+int live_storage_verify_collect(live_storage *st, uint32_t *piece, uint8_t digest[20], char *err,
+                                size_t errlen);
+
+/* Pieces held in memory awaiting verification or being verified (tests, progress line). */
 uint32_t live_storage_pending(const live_storage *st);
+
+/* ---- the verify-and-write thread (live_verify.c) ---- */
+
+typedef struct live_verifier live_verifier;
+/* Writes a verified piece; 0, or -1 with a message in |err|. Called on the thread. */
+typedef int (*live_verify_write_fn)(void *arg, uint32_t piece, const uint8_t *buf, uint32_t len,
+                                    char *err, size_t errlen);
+live_verifier *live_verifier_new(live_verify_write_fn write_fn, void *arg); /* NULL on failure */
+void live_verifier_del(live_verifier *v); /* NULL is a no-op; drops queued jobs */
+/* Queues |piece|'s |len| bytes (takes ownership of |buf|, a malloc'ed block) to be hashed
+ * and, when the digest equals |expect|, written. 0 or -1 (out of memory: |buf| not taken). */
+int live_verifier_submit(live_verifier *v, uint32_t piece, uint8_t *buf, uint32_t len,
+                         const uint8_t expect[20]);
+int live_verifier_fd(const live_verifier *v); /* an eventfd, readable when results wait */
+/* As live_storage_verify_collect; also hands back the job's buffer in |buf| (the caller
+ * owns it again). */
+int live_verifier_collect(live_verifier *v, uint32_t *piece, uint8_t digest[20], uint8_t **buf,
+                          char *err, size_t errlen);
+uint32_t live_verifier_inflight(live_verifier *v); /* submitted, not yet collected */
 
 /* ---- the glue: one bt_client on one event_base (live_host.c) ---- */
 

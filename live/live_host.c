@@ -1,7 +1,10 @@
 /* live_host.c: the glue between one bt_client and libevent. Read callbacks feed the engine
- * (evbuffer_peek -> bt_conn_recv -> evbuffer_drain), output is pulled from the engine into
- * the bufferevent (bt_conn_pull_send -> bufferevent_write -> bt_conn_sent), and after every
- * engine call the actions are drained and the single evtimer re-armed at the next deadline. */
+ * (evbuffer_peek -> bt_conn_recv -> evbuffer_drain), topping up a plaintext socket's input
+ * with large reads of their own (libevent 2.1 reads at most 4 KiB per wake-up), output is
+ * pulled from the engine into the bufferevent (bt_conn_pull_send -> bufferevent_write ->
+ * bt_conn_sent), pieces are verified and written on the storage's verify thread (results
+ * come back through its eventfd), and after every engine call the actions are drained and
+ * the single evtimer re-armed at the next deadline. */
 #include "live.h"
 #include "live_mse.h"
 
@@ -14,13 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <unistd.h>
 
 #define OUT_HIGH (512u << 10) /* bytes queued in a bufferevent before we stop pulling */
 #define OUT_LOW (128u << 10)  /* the write callback pulls again below this */
 #define PEEK_VECS 16
-#define IO_CHUNK (256u << 10) /* most bytes one read or write syscall moves */
-#define PROBE_MAX 4096u       /* bytes kept from a plaintext probe for an MSE redial */
+#define IO_CHUNK (256u << 10)  /* most bytes one read or write syscall moves */
+#define READ_BUDGET (1u << 20) /* most bytes one read callback takes from its socket */
+#define PROBE_MAX 4096u        /* bytes kept from a plaintext probe for an MSE redial */
 
 typedef struct live_conn {
     live_host *h;
@@ -50,8 +55,9 @@ struct live_host {
     struct ev_token_bucket_cfg *bucket;
     int error;
     char msg[512];
-    bool draining;     /* inside after(): nested calls leave the draining to it */
-    live_mse_ctx *mse; /* the encryption layer (live_mse_dial.c), or NULL */
+    bool draining;          /* inside after(): nested calls leave the draining to it */
+    live_mse_ctx *mse;      /* the encryption layer (live_mse_dial.c), or NULL */
+    struct event *verified; /* on the storage's verify thread's fd, from the first verify */
 };
 
 static void after(live_host *h);
@@ -184,46 +190,84 @@ static int flush_conn(live_host *h, live_conn *lc)
     }
 }
 
-/* Flushes, and on a storage read error closes the connection and tells the engine. */
-static void flush_or_close(live_host *h, live_conn *lc)
+/* Flushes, and on a storage read error closes the connection and tells the engine (false:
+ * |lc| is gone). */
+static bool flush_or_close(live_host *h, live_conn *lc)
 {
     if (flush_conn(h, lc) == 0)
-        return;
+        return true;
     bt_conn_id id = lc->id;
     fprintf(stderr, "swarmlab: reading stored payload failed: %s\n", strerror(errno));
     drop_conn(h, id);
     bt_conn_closed(h->c, id, live_now());
+    return false;
 }
 
 /* ---- bufferevent callbacks ---- */
+
+/* Feeds the input buffer to the engine and drains it. False when the engine closed the
+ * connection or failed (the rest is ignored). */
+static bool feed(live_host *h, live_conn *lc, struct evbuffer *in)
+{
+    while (evbuffer_get_length(in) > 0) {
+        struct evbuffer_iovec v[PEEK_VECS];
+        int nv = evbuffer_peek(in, -1, NULL, v, PEEK_VECS);
+        size_t consumed = 0;
+        bt_time_us now = live_now();
+        for (int i = 0; i < nv && i < PEEK_VECS; i++) {
+            bt_ssize r = bt_conn_recv(h->c, lc->id, v[i].iov_base, v[i].iov_len, now);
+            if (r < 0) {
+                check(h, (int)r);
+                return false; /* unknown id (closed) or fatal */
+            }
+            if ((size_t)r < v[i].iov_len)
+                return false; /* the engine closed it */
+            consumed += v[i].iov_len;
+        }
+        evbuffer_drain(in, consumed);
+    }
+    return true;
+}
+
+/* One read of up to IO_CHUNK bytes straight from a plaintext socket into |in|, past
+ * libevent 2.1's 4 KiB cap (evbuffer_read, whatever bufferevent_set_max_single_read says).
+ * Not under a rate limit (the group meters only libevent's reads) nor an MSE filter. End of
+ * stream and errors are left to the bufferevent, which sees them on its next read. Returns
+ * the bytes read (0: nothing now). */
+static size_t read_more(live_host *h, struct bufferevent *bev, struct evbuffer *in)
+{
+    evutil_socket_t fd = bufferevent_getfd(bev);
+    if (h->group != NULL || fd < 0 || bufferevent_get_underlying(bev) != NULL)
+        return 0;
+    struct evbuffer_iovec v[2];
+    evbuffer_unfreeze(in, 0); /* the bufferevent keeps its input's end frozen between reads */
+    int nv = evbuffer_reserve_space(in, IO_CHUNK, v, 2);
+    ssize_t r = nv > 0 ? readv(fd, v, nv) : -1;
+    size_t got = r > 0 ? (size_t)r : 0, left = got;
+    for (int i = 0; i < nv; i++) {
+        v[i].iov_len = left < v[i].iov_len ? left : v[i].iov_len;
+        left -= v[i].iov_len;
+    }
+    if (nv > 0)
+        evbuffer_commit_space(in, v, nv);
+    evbuffer_freeze(in, 0);
+    return got;
+}
 
 static void on_read(struct bufferevent *bev, void *arg)
 {
     live_conn *lc = arg;
     live_host *h = lc->h;
     struct evbuffer *in = bufferevent_get_input(bev);
-    bool gone = false;
     if (lc->probe && evbuffer_get_length(in) > 0)
         probe_end(lc); /* the peer speaks plaintext */
-    while (!gone && evbuffer_get_length(in) > 0) {
-        struct evbuffer_iovec v[PEEK_VECS];
-        int nv = evbuffer_peek(in, -1, NULL, v, PEEK_VECS);
-        size_t consumed = 0;
-        bt_time_us now = live_now();
-        for (int i = 0; i < nv && i < PEEK_VECS && !gone; i++) {
-            bt_ssize r = bt_conn_recv(h->c, lc->id, v[i].iov_base, v[i].iov_len, now);
-            if (r < 0) {
-                check(h, (int)r);
-                gone = true; /* unknown id (closed) or fatal */
-            } else if ((size_t)r < v[i].iov_len) {
-                gone = true; /* the engine closed it: the rest is ignored */
-            }
-            consumed += v[i].iov_len;
-        }
-        evbuffer_drain(in, consumed);
+    /* Our requests go out after every read, before the next one: the peer's pipeline must
+     * not wait for the whole budget. */
+    for (size_t budget = READ_BUDGET, n = 0;; budget -= n < budget ? n : budget) {
+        if (!feed(h, lc, in) || !flush_or_close(h, lc) || budget == 0 ||
+            (n = read_more(h, bev, in)) == 0)
+            break;
     }
-    if (!gone)
-        flush_or_close(h, lc);
     after(h); /* may free |lc| (a CLOSE action) */
 }
 
@@ -415,11 +459,46 @@ static void do_connect(live_host *h, bt_conn_id id, const bt_addr *addr)
         connect_failed(h, id);
 }
 
+/* The verify thread finished pieces: the engine learns each result (a verified piece's bytes
+ * are in the files by now). */
+static void on_verified(evutil_socket_t fd, short what, void *arg)
+{
+    (void)fd;
+    (void)what;
+    live_host *h = arg;
+    uint32_t piece;
+    uint8_t d[20];
+    char err[512];
+    int rv;
+    while (h->error == 0 &&
+           (rv = live_storage_verify_collect(h->st, &piece, d, err, sizeof(err))) != 0) {
+        if (rv < 0) {
+            fail(h, -1, err);
+            break;
+        }
+        check(h, bt_client_verify_result(h->c, piece, d, live_now()));
+    }
+    after(h);
+}
+
 static void do_verify(live_host *h, const bt_action *a)
 {
     uint8_t d[20];
     char err[512];
-    if (live_storage_verify(h->st, a->piece, d, err, sizeof(err)) != 0) {
+    int rv = live_storage_verify_start(h->st, a->piece);
+    if (rv == 0 && h->verified == NULL) {
+        h->verified =
+            event_new(h->base, live_storage_verify_fd(h->st), EV_READ | EV_PERSIST, on_verified, h);
+        if (h->verified == NULL || event_add(h->verified, NULL) != 0)
+            fail(h, BT_ERR_NOMEM, "storage: cannot watch the verify thread");
+    }
+    if (rv == 0)
+        return;
+    if (rv < 0) {
+        fail(h, BT_ERR_NOMEM, "storage: cannot start the verify of a piece");
+        return;
+    }
+    if (live_storage_verify(h->st, a->piece, d, err, sizeof(err)) != 0) { /* nothing received */
         fail(h, -1, err);
         return;
     }
@@ -539,6 +618,8 @@ void live_host_del(live_host *h)
         bufferevent_rate_limit_group_free(h->group);
     if (h->bucket != NULL)
         ev_token_bucket_cfg_free(h->bucket);
+    if (h->verified != NULL)
+        event_free(h->verified);
     event_free(h->timer);
     free(h);
 }

@@ -1,12 +1,15 @@
 /* live_storage.c: a torrent's files on disk: layout per the metainfo, pread/pwrite across file
  * boundaries, blocks kept in memory until their piece's SHA-1 matches (only then written), and
- * the start-up check of existing data. Never opens anything outside the target directory.
- * BEP 47 pad files are never created, opened or written: their bytes read as zeros. */
+ * the start-up check of existing data. The hash-and-write of a complete piece can run on the
+ * verify thread (live_verify.c); the descriptor table and file I/O are under one mutex for
+ * it. Never opens anything outside the target directory. BEP 47 pad files are never
+ * created, opened or written: their bytes read as zeros. */
 #define _GNU_SOURCE
 #include "live.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -14,6 +17,7 @@
 #include <unistd.h>
 
 #define MAX_OPEN_FILES 128 /* descriptors kept open at once; others are reopened on demand */
+#define MAX_SPARE_BUFS 8   /* piece buffers kept for reuse (fresh ones cost page faults) */
 
 typedef struct lfile {
     int fd;             /* -1 when closed */
@@ -33,7 +37,12 @@ struct live_storage {
     uint32_t nopen, evict; /* open descriptors; round-robin eviction cursor */
     pending *pend;
     uint32_t npend, pend_cap;
+    uint8_t *spare[MAX_SPARE_BUFS]; /* piece_length-sized buffers back from the verify thread */
+    uint32_t nspare;
+    bool has_pad; /* the torrent has BEP 47 pad files: piece buffers start zeroed */
     char *dir;
+    pthread_mutex_t io_mu; /* files[], nopen, evict and the I/O through them */
+    live_verifier *v;      /* the verify thread, from the first live_storage_verify_start */
 };
 
 static void seterr(char *err, size_t len, const char *fmt, const char *a, const char *b)
@@ -141,6 +150,7 @@ static int open_files(live_storage *st, char *err, size_t errlen)
     for (uint32_t i = 0; i < st->m->nfiles; i++) {
         if (st->m->files[i].is_pad) {
             st->files[i].orig_size = st->m->files[i].length; /* always "present" */
+            st->has_pad = true;
             continue;
         }
         int fd = open_path(st, st->m->files[i].path, st->writable);
@@ -169,6 +179,8 @@ int live_storage_open(live_storage **out, const bt_metainfo *m, const char *dir,
 {
     *out = NULL;
     live_storage *st = calloc(1, sizeof(*st));
+    if (st != NULL)
+        pthread_mutex_init(&st->io_mu, NULL);
     if (st == NULL || (st->files = calloc(m->nfiles ? m->nfiles : 1, sizeof(lfile))) == NULL ||
         (st->dir = strdup(dir)) == NULL) {
         seterr(err, errlen, "%s: %s", dir, "out of memory");
@@ -192,6 +204,7 @@ void live_storage_del(live_storage *st)
 {
     if (st == NULL)
         return;
+    live_verifier_del(st->v); /* first: its thread writes through the files */
     for (uint32_t i = 0; st->files != NULL && i < st->m->nfiles; i++)
         if (st->files[i].fd >= 0)
             close(st->files[i].fd);
@@ -200,8 +213,11 @@ void live_storage_del(live_storage *st)
     for (uint32_t i = 0; i < st->npend; i++)
         free(st->pend[i].buf);
     free(st->pend);
+    for (uint32_t i = 0; i < st->nspare; i++)
+        free(st->spare[i]);
     free(st->files);
     free(st->dir);
+    pthread_mutex_destroy(&st->io_mu);
     free(st);
 }
 
@@ -230,7 +246,7 @@ static uint32_t file_at(const live_storage *st, uint64_t off)
 
 /* pread (|write| false) or pwrite |len| bytes at torrent offset |off|. 0 or -1 (errno). Pad
  * files read as zeros and take no writes. */
-static int span_io(live_storage *st, uint64_t off, uint8_t *buf, uint64_t len, bool write)
+static int span_io_nolock(live_storage *st, uint64_t off, uint8_t *buf, uint64_t len, bool write)
 {
     uint32_t i = file_at(st, off);
     while (len > 0) {
@@ -270,6 +286,16 @@ static int span_io(live_storage *st, uint64_t off, uint8_t *buf, uint64_t len, b
         i++;
     }
     return 0;
+}
+
+static int span_io(live_storage *st, uint64_t off, uint8_t *buf, uint64_t len, bool write)
+{
+    pthread_mutex_lock(&st->io_mu);
+    int rv = span_io_nolock(st, off, buf, len, write);
+    int saved = errno;
+    pthread_mutex_unlock(&st->io_mu);
+    errno = saved;
+    return rv;
 }
 
 /* True when every byte of the piece lies within the files' sizes found at open. */
@@ -347,8 +373,10 @@ int live_storage_block(live_storage *st, uint32_t piece, uint32_t begin, const v
             st->pend_cap = ncap;
         }
         /* every block arrives before the verify, except those wholly in padding (BEP 47),
-         * which the engine does not request: they stay zero */
-        uint8_t *buf = calloc(1, piece_size(st, piece));
+         * which the engine does not request: they must be zeros. A buffer fits any piece. */
+        uint8_t *buf = st->nspare > 0 ? st->spare[--st->nspare] : malloc(st->m->piece_length);
+        if (buf != NULL && st->has_pad)
+            memset(buf, 0, st->m->piece_length);
         if (buf == NULL)
             return -1;
         p = &st->pend[st->npend++];
@@ -382,7 +410,50 @@ int live_storage_verify(live_storage *st, uint32_t piece, uint8_t digest[20], ch
     return rv;
 }
 
+/* The verify thread's write: a whole verified piece at its offset. */
+static int write_piece(void *arg, uint32_t piece, const uint8_t *buf, uint32_t len, char *err,
+                       size_t errlen)
+{
+    live_storage *st = arg;
+    if (span_io(st, (uint64_t)piece * st->m->piece_length, (uint8_t *)buf, len, true) == 0)
+        return 0;
+    seterr(err, errlen, "%s: write error: %s", st->dir, strerror(errno));
+    return -1;
+}
+
+int live_storage_verify_start(live_storage *st, uint32_t piece)
+{
+    uint32_t idx;
+    pending *p = piece < st->m->npieces ? find_pending(st, piece, &idx) : NULL;
+    if (p == NULL)
+        return 1;
+    if (st->v == NULL && (st->v = live_verifier_new(write_piece, st)) == NULL)
+        return -1;
+    if (live_verifier_submit(st->v, piece, p->buf, piece_size(st, piece),
+                             st->m->piece_hashes + (size_t)piece * 20) != 0)
+        return -1;
+    st->pend[idx] = st->pend[--st->npend]; /* the buffer now belongs to the job */
+    return 0;
+}
+
+int live_storage_verify_fd(const live_storage *st)
+{
+    return st->v != NULL ? live_verifier_fd(st->v) : -1;
+}
+
+int live_storage_verify_collect(live_storage *st, uint32_t *piece, uint8_t digest[20], char *err,
+                                size_t errlen)
+{
+    uint8_t *buf = NULL;
+    int rv = st->v != NULL ? live_verifier_collect(st->v, piece, digest, &buf, err, errlen) : 0;
+    if (buf != NULL && st->nspare < MAX_SPARE_BUFS)
+        st->spare[st->nspare++] = buf;
+    else
+        free(buf);
+    return rv;
+}
+
 uint32_t live_storage_pending(const live_storage *st)
 {
-    return st->npend;
+    return st->npend + (st->v != NULL ? live_verifier_inflight(st->v) : 0);
 }

@@ -1,8 +1,9 @@
 /* tests/unit/test_live_storage.c: live/live_storage.c on a real temporary directory: multi-file
  * layout with nested directories, reads across file boundaries, nothing written before a piece
- * verifies, the resume check (missing, short and corrupt pieces), refusal of unsafe paths and
- * symlinks, a read-only seed with a missing file, and BEP 47 pad files (never created or
- * written, read as zeros, counted present by the resume check). */
+ * verifies (also on the verify thread, live_verify.c), the resume check (missing, short and
+ * corrupt pieces), refusal of unsafe paths and symlinks, a read-only seed with a missing file,
+ * and BEP 47 pad files (never created or written, read as zeros, counted present by the
+ * resume check). */
 #define _XOPEN_SOURCE 700
 #include "test_live_fixture.h"
 
@@ -11,6 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 extern int test_live_storage_add_suite(void);
@@ -112,6 +114,66 @@ static void test_nothing_written_before_verify(void)
     CU_ASSERT_EQUAL(live_storage_verify(st, 2, d, NULL, 0), 0);
     CU_ASSERT(memcmp(d, t.m->piece_hashes + 40, 20) == 0);
     CU_ASSERT(stat(path, &sb) == 0 && sb.st_size == 3 * PL);
+    live_storage_del(st);
+    tl_rmtree(dir);
+    tl_torrent_free(&t);
+}
+
+/* Waits (up to 10 s) for one result of the verify thread. */
+static int collect_one(live_storage *st, uint32_t *piece, uint8_t d[20])
+{
+    for (int i = 0; i < 10000; i++) {
+        int rv = live_storage_verify_collect(st, piece, d, NULL, 0);
+        if (rv != 0)
+            return rv;
+        nanosleep(&(struct timespec){0, 1000000}, NULL);
+    }
+    return 0;
+}
+
+/* The verify thread: results in start order, a good piece written before its result, a bad
+ * one never written, and a piece with no blocks left to the synchronous verify. */
+static void test_verify_thread(void)
+{
+    tl_torrent t;
+    char dir[256], path[512];
+    const tl_file one = {"f", 3 * PL};
+    CU_ASSERT_FATAL(tl_torrent_make(&t, "thread.bin", false, &one, 1, PL, 4) == 0);
+    CU_ASSERT_FATAL(tl_tmpdir(dir, sizeof(dir)) == 0);
+    live_storage *st;
+    CU_ASSERT_FATAL(live_storage_open(&st, t.m, dir, true, NULL, 0) == 0);
+    CU_ASSERT_EQUAL(live_storage_verify_fd(st), -1);
+    CU_ASSERT_EQUAL(live_storage_verify_start(st, 0), 1); /* nothing received */
+    uint8_t bad[PL];
+    memcpy(bad, t.content + PL, PL);
+    bad[7] ^= 0x80;
+    CU_ASSERT_EQUAL(live_storage_block(st, 2, 0, t.content + 2 * PL, PL), 0);
+    CU_ASSERT_EQUAL(live_storage_block(st, 1, 0, bad, PL), 0);
+    CU_ASSERT_EQUAL(live_storage_verify_start(st, 2), 0);
+    CU_ASSERT_EQUAL(live_storage_verify_start(st, 1), 0);
+    CU_ASSERT(live_storage_verify_fd(st) >= 0);
+    CU_ASSERT_EQUAL(live_storage_pending(st), 2);
+    uint32_t piece = 99;
+    uint8_t d[20];
+    struct stat sb;
+    snprintf(path, sizeof(path), "%s/thread.bin", dir);
+    CU_ASSERT_EQUAL(collect_one(st, &piece, d), 1);
+    CU_ASSERT_EQUAL(piece, 2);
+    CU_ASSERT(memcmp(d, t.m->piece_hashes + 40, 20) == 0);
+    CU_ASSERT(stat(path, &sb) == 0 && sb.st_size == 3 * PL); /* written before the result */
+    CU_ASSERT_EQUAL(collect_one(st, &piece, d), 1);
+    CU_ASSERT_EQUAL(piece, 1);
+    CU_ASSERT(memcmp(d, t.m->piece_hashes + 20, 20) != 0);
+    CU_ASSERT_EQUAL(live_storage_pending(st), 0);
+    CU_ASSERT_EQUAL(live_storage_verify_collect(st, &piece, d, NULL, 0), 0);
+    uint8_t got[PL];
+    CU_ASSERT_EQUAL(live_storage_read(st, 2, 0, got, PL), 0);
+    CU_ASSERT(memcmp(got, t.content + 2 * PL, PL) == 0);
+    CU_ASSERT_EQUAL(live_storage_read(st, 1, 0, got, PL), 0);
+    CU_ASSERT(memcmp(got, bad, PL) != 0); /* a hole of zeros, not the bad bytes */
+    /* a job still queued when the storage goes is dropped without a leak */
+    CU_ASSERT_EQUAL(live_storage_block(st, 0, 0, t.content, PL), 0);
+    CU_ASSERT_EQUAL(live_storage_verify_start(st, 0), 0);
     live_storage_del(st);
     tl_rmtree(dir);
     tl_torrent_free(&t);
@@ -301,6 +363,7 @@ int test_live_storage_add_suite(void)
     if (CU_add_test(s, "layout_and_read", test_layout_and_read) == NULL ||
         CU_add_test(s, "nothing_written_before_verify", test_nothing_written_before_verify) ==
             NULL ||
+        CU_add_test(s, "verify_thread", test_verify_thread) == NULL ||
         CU_add_test(s, "resume_check", test_resume_check) == NULL ||
         CU_add_test(s, "refuses_escapes", test_refuses_escapes) == NULL ||
         CU_add_test(s, "seed_needs_files", test_seed_needs_files) == NULL ||
