@@ -60,18 +60,30 @@ static void ban_peer(bt_client *c, uint32_t peer, bt_time_us now)
     bt_client_push_action(c, &a);
 }
 
+/* Not cryptographic: it tells apart two versions of one block. Eight independent lanes of
+ * 8 bytes each, so the multiplies overlap (one serial chain cost 16% of a live leecher's CPU
+ * at loopback speed); the lanes fold together at the end. Every step is a bijection of the
+ * lane given the word, so a change in any one word always changes the print. */
 uint64_t bt_block_print(const uint8_t *p, size_t n)
 {
-    uint64_t h = 0x9e3779b97f4a7c15u ^ n;
+    enum { LANES = 8 };
+    const uint64_t k = 0x100000001b3u;
+    uint64_t lane[LANES];
+    for (int j = 0; j < LANES; j++)
+        lane[j] = 0x9e3779b97f4a7c15u * (uint64_t)(j + 1) ^ n;
     size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, p + i, 8);
-        h = (h ^ w) * 0x100000001b3u;
-        h ^= h >> 29;
-    }
+    for (; i + 8 * LANES <= n; i += 8 * LANES)
+        for (int j = 0; j < LANES; j++) {
+            uint64_t w;
+            memcpy(&w, p + i + 8 * (size_t)j, 8);
+            lane[j] = (lane[j] ^ w) * k;
+            lane[j] ^= lane[j] >> 29;
+        }
+    uint64_t h = 0;
+    for (int j = 0; j < LANES; j++)
+        h = (h ^ lane[j]) * k;
     for (; i < n; i++)
-        h = (h ^ p[i]) * 0x100000001b3u;
+        h = (h ^ p[i]) * k;
     h ^= h >> 32;
     return h != 0 ? h : 1; /* 0 means "no fingerprint" */
 }

@@ -6,6 +6,7 @@
  * covers the IP: B's redial from another port is refused, B's IP is skipped in peer lists,
  * other IPs are not. Fixed `now` values; no network. */
 #include "bt.h"
+#include "bt_client_int.h"
 #include "bt_wire.h"
 
 #include <CUnit/CUnit.h>
@@ -259,6 +260,27 @@ static void test_sole_source_banned_at_once(void)
     }
 }
 
+/* A block's fingerprint changes with any one byte of it, at every position (and with its
+ * length), and never is 0 (0 means "none"). */
+static void test_block_print_sees_every_byte(void)
+{
+    enum { N = 16384 + 13 }; /* the 8-lane body and the byte tail */
+    static uint8_t blk[N];
+    for (size_t i = 0; i < N; i++)
+        blk[i] = (uint8_t)(i * 131u + 7u);
+    uint64_t ref = bt_block_print(blk, N);
+    CU_ASSERT(ref != 0);
+    CU_ASSERT(bt_block_print(blk, N - 1) != ref);
+    unsigned same = 0;
+    for (size_t i = 0; i < N; i += 7) {
+        blk[i] ^= 0x40;
+        same += bt_block_print(blk, N) == ref;
+        blk[i] ^= 0x40;
+    }
+    CU_ASSERT_EQUAL(same, 0);
+    CU_ASSERT_EQUAL(bt_block_print(blk, N), ref);
+}
+
 int test_client_ban_add_suite(void)
 {
     CU_pSuite s = CU_add_suite("client_ban", NULL, NULL);
@@ -266,7 +288,8 @@ int test_client_ban_add_suite(void)
         !CU_add_test(s, "smart ban spares the honest co-source",
                      test_smart_ban_spares_the_honest_co_source) ||
         !CU_add_test(s, "strikes ban both co-sources", test_strikes_ban_both_co_sources) ||
-        !CU_add_test(s, "sole source banned at once, by IP", test_sole_source_banned_at_once))
+        !CU_add_test(s, "sole source banned at once, by IP", test_sole_source_banned_at_once) ||
+        !CU_add_test(s, "block fingerprint sees every byte", test_block_print_sees_every_byte))
         return -1;
     return 0;
 }
