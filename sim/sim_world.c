@@ -167,6 +167,8 @@ int sim_world_add_peer(sim_world *w, const sim_peer_params *p, bt_time_us at)
     if (p->corrupt)
         pe->r.beh.corrupt_rate = 1;
     pe->r.corrupt = pe->r.beh.corrupt_rate > 0;
+    if (p->corrupt || p->beh.corrupt_rate > 0)
+        w->any_corrupt = true;
     pe->corrupt_key = sim_rng_derive(w->cfg.seed, "corrupt", i);
     pe->r.joined = pe->r.completed = pe->r.left = BT_TIME_NEVER;
     pe->timer_at = BT_TIME_NEVER;

@@ -263,6 +263,8 @@ static void store_block(sim_world *w, uint32_t i, const bt_action *a)
         memcpy(p->store + (uint64_t)a->piece * w->cfg.piece_size + a->begin, a->data, a->length);
         return;
     }
+    if (!w->any_corrupt)
+        return; /* no sender corrupts: nothing to record (and no records to fetch) */
     sim_conn_id nid;
     sim_conn *sc = sim_host_conn(w, i, a->conn, &nid);
     uint32_t from = sc == NULL ? 0 : side_of(sc, i) == 0 ? sc->b : sc->a;
