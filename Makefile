@@ -46,6 +46,23 @@ OPTFLAGS  := -O3 -flto=auto -ffat-lto-objects
 LDSAN     := -O3 -flto=auto
 endif
 AR        := gcc-ar
+# Profile-guided optimisation of the release tree (PGO=0: without). build/rel's objects are
+# compiled with -fprofile-use from the profile of an instrumented build (build/pgo) running a
+# small flash crowd (PGO_TRAIN); any source change retrains. Functions the training does not
+# run are optimised as usual (-fprofile-partial-training). Output is the same either way.
+PGO       ?= 1
+PGO_DIR   := build/pgo
+PGO_TRAIN := scenarios/bench-flashcrowd-1000.ini --set arrivals.count=200 --set swarm.file_size=16MiB
+# function ids in the profile that do not depend on the object's path (build/pgo vs build/rel)
+PGO_PARAM := --param=profile-func-internal-id=1
+PGO_DEP   :=
+PGO_COPY  := @:
+ifeq ($(SAN)$(PGO)$(BUILD),01build/rel)
+OPTFLAGS  += -fprofile-use -fprofile-partial-training -Wno-missing-profile $(PGO_PARAM)
+PGO_DEP   := $(PGO_DIR)/trained
+PGO_COPY  = @if [ -f $(PGO_DIR)/$*.gcda ]; then cp $(PGO_DIR)/$*.gcda $(BUILD)/$*.gcda; \
+            else rm -f $(BUILD)/$*.gcda; fi
+endif
 ALL_CFLAGS = $(BASEFLAGS) $(OPTFLAGS) $(CFLAGS)
 
 ENGINE_SRC := $(sort $(wildcard engine/*.c))
@@ -82,9 +99,18 @@ help:
 	@echo "targets: all check demo bench fuzz install clean deps lint plots (RUN=DIR)"
 
 # --- compilation ------------------------------------------------------------------
-$(BUILD)/%.o: %.c
+$(BUILD)/%.o: %.c $(PGO_DEP)
 	@mkdir -p $(dir $@)
+	$(PGO_COPY)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -MMD -MP -c $< -o $@
+
+# PGO: the instrumented swarmlab, and its profile (*.gcda beside its objects) from one run.
+$(PGO_DIR)/trained: $(wildcard engine/*.[ch] sim/*.[ch] live/*.[ch] cli/*.[ch]) Makefile
+	$(MAKE) BUILD=$(PGO_DIR) PGO=0 CFLAGS="-fprofile-generate $(PGO_PARAM)" \
+	    LDSAN="-O3 -flto=auto -fprofile-generate" $(PGO_DIR)/swarmlab
+	find $(PGO_DIR) -name '*.gcda' -delete
+	$(PGO_DIR)/swarmlab sim $(PGO_TRAIN) -o $(PGO_DIR)/train --quiet > /dev/null
+	touch $@
 
 $(LIBSWARM): $(ENGINE_OBJ)
 	@mkdir -p $(dir $@)

@@ -275,6 +275,12 @@ int bt_client_poll_action(bt_client *c, bt_action *out)
     return 1;
 }
 
+const bt_action *bt_client_peek_action(const bt_client *c, uint32_t k)
+{
+    const bt_actq *q = &c->actions;
+    return k < q->count ? &q->a[(q->head + k) & (q->cap - 1)] : NULL;
+}
+
 /* Start of every entry point: release the block the host was lent. */
 void bt_client_enter(bt_client *c)
 {
@@ -334,6 +340,19 @@ bt_conn *bt_client_find_conn(const bt_client *c, bt_conn_id id)
         return c->conns[lo];
     }
     return NULL;
+}
+
+void bt_conn_prefetch_id(const bt_client *c, bt_conn_id id)
+{
+    /* the client's fields every entry point reads or writes */
+    __builtin_prefetch(&c->poisoned);
+    __builtin_prefetch(&c->nconns);
+    __builtin_prefetch(&c->actions, 1);
+    __builtin_prefetch(&c->next_tick);
+    __builtin_prefetch(&c->stats, 1);
+    const bt_conn *hit = c->found[id & (BT_FIND_CACHE - 1)];
+    if (hit != NULL)
+        bt_conn_prefetch(hit);
 }
 
 int bt_conn_connected(bt_client *c, bt_conn_id id, bt_time_us now)

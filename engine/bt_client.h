@@ -217,6 +217,13 @@ void bt_conn_sent(bt_client *c, bt_conn_id id, size_t nbytes, bt_time_us now);
 
 /* Next action, if any: returns 1 and fills *out, or 0 when the queue is empty. */
 int bt_client_poll_action(bt_client *c, bt_action *out);
+/* The |k|-th queued action (0: the one bt_client_poll_action returns next), or NULL: a look
+ * ahead for a host that wants to prefetch what the coming actions will touch. Valid until the
+ * next bt_* call on the client. */
+const bt_action *bt_client_peek_action(const bt_client *c, uint32_t k);
+/* Cache hint (no effect on behaviour): fetch the client's hot fields and connection |id|'s
+ * hot state (if the connection is at hand), before a call for it. */
+void bt_conn_prefetch_id(const bt_client *c, bt_conn_id id);
 bt_time_us bt_client_next_deadline(const bt_client *c);
 int bt_client_on_timer(bt_client *c, bt_time_us now);
 

@@ -79,10 +79,14 @@ static const sim_event *head_of(const sim_delayq *d, uint32_t fi)
     return &f->ev[f->head];
 }
 
+static bool ev_before(const sim_event *x, const sim_event *y)
+{
+    return x->time < y->time || (x->time == y->time && x->seq < y->seq);
+}
+
 static bool before(const sim_delayq *d, uint32_t a, uint32_t b)
 {
-    const sim_event *x = head_of(d, a), *y = head_of(d, b);
-    return x->time < y->time || (x->time == y->time && x->seq < y->seq);
+    return ev_before(head_of(d, a), head_of(d, b));
 }
 
 static void sift_up(sim_delayq *d, uint32_t i)
@@ -148,6 +152,21 @@ int sim_delayq_push(sim_delayq *d, sim_evq *seqsrc, bt_time_us now, bt_time_us d
 const sim_event *sim_delayq_peek(const sim_delayq *d)
 {
     return d->nheads ? head_of(d, d->heads[0]) : NULL;
+}
+
+const sim_event *sim_delayq_peek_second(const sim_delayq *d)
+{
+    if (d->nheads == 0)
+        return NULL;
+    /* the root FIFO's second event, or the head of one of the root's children */
+    const sim_delay_fifo *f = &d->fifos[d->heads[0]];
+    const sim_event *best = f->n > 1 ? &f->ev[(f->head + 1) & (f->cap - 1)] : NULL;
+    for (uint32_t c = 1; c <= 2 && c < d->nheads; c++) {
+        const sim_event *h = head_of(d, d->heads[c]);
+        if (best == NULL || ev_before(h, best))
+            best = h;
+    }
+    return best;
 }
 
 void sim_delayq_pop(sim_delayq *d, sim_event *out)

@@ -33,5 +33,7 @@ int sim_delayq_push(sim_delayq *d, sim_evq *seqsrc, bt_time_us now, bt_time_us d
 /* The earliest event, or NULL. */
 const sim_event *sim_delayq_peek(const sim_delayq *d);
 void sim_delayq_pop(sim_delayq *d, sim_event *out);
+/* The event after the earliest one, or NULL (a look ahead for cache hints). */
+const sim_event *sim_delayq_peek_second(const sim_delayq *d);
 
 #endif

@@ -138,9 +138,12 @@ bt_time_us sim_net_next_time(const sim_net *n);
  * only be deleted. */
 int sim_net_poll(sim_net *n, bt_time_us now, sim_net_event *ev);
 
-/* The connection the earliest delivery in flight belongs to (UINT32_MAX if none):
- * a hint for a host that wants to prefetch what that delivery will touch. Pure query. */
-uint32_t sim_net_next_delivery(const sim_net *n);
+/* The connection and direction (0: from the caller) of the next (|k| = 0) or the one after
+ * (|k| = 1) delivery in flight, as far as cheaply known: a hint for a host that prefetches.
+ * Returns false when unknown. Pure query. */
+bool sim_net_peek_delivery(const sim_net *n, uint32_t k, uint32_t *conn, int *dir);
+/* Cache hint (no effect on behaviour): fetch what a write on |conn| will read. */
+void sim_net_prefetch_conn(const sim_net *n, sim_conn_id conn);
 
 /* Statistics. */
 typedef struct sim_net_host_stats {

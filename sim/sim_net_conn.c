@@ -297,10 +297,20 @@ static void prefetch_next(const sim_net *n)
         __builtin_prefetch(&n->pairs[d->x >> 1].f[d->x & 1]);
 }
 
-uint32_t sim_net_next_delivery(const sim_net *n)
+bool sim_net_peek_delivery(const sim_net *n, uint32_t k, uint32_t *conn, int *dir)
 {
-    const sim_event *d = sim_delayq_peek(&n->dq);
-    return d != NULL && d->kind == EV_DELIVER ? d->a : UINT32_MAX;
+    const sim_event *d = k == 0 ? sim_delayq_peek(&n->dq) : sim_delayq_peek_second(&n->dq);
+    if (d == NULL || d->kind != EV_DELIVER)
+        return false;
+    *conn = d->a;
+    *dir = (int)(d->x & 1);
+    return true;
+}
+
+void sim_net_prefetch_conn(const sim_net *n, sim_conn_id conn)
+{
+    if (conn < n->nconns)
+        __builtin_prefetch(&n->conns[conn]);
 }
 
 int sim_net_poll(sim_net *n, bt_time_us now, sim_net_event *ev)

@@ -167,6 +167,8 @@ int sim_world_add_peer(sim_world *w, const sim_peer_params *p, bt_time_us at)
     if (p->corrupt)
         pe->r.beh.corrupt_rate = 1;
     pe->r.corrupt = pe->r.beh.corrupt_rate > 0;
+    if (p->corrupt || p->beh.corrupt_rate > 0)
+        w->any_corrupt = true;
     pe->corrupt_key = sim_rng_derive(w->cfg.seed, "corrupt", i);
     pe->r.joined = pe->r.completed = pe->r.left = BT_TIME_NEVER;
     pe->timer_at = BT_TIME_NEVER;
@@ -412,13 +414,28 @@ static bool finished(const sim_world *w)
     return w->cfg.stop_when_done && w->pending_joins == 0 && w->leechers == 0 && w->joined > 0;
 }
 
-/* Cache hint (no effect on behaviour): the record of the connection the next delivery in
- * flight belongs to, fetched while this event is handled. */
+/* Cache hints (no effect on behaviour), a two-stage pipeline over the deliveries in flight,
+ * run while this event is handled: the record of the connection of the delivery after next,
+ * and, for the next one (whose record was asked for one event ago), what its receiver's
+ * engine and the payload accounting will touch. */
 static inline void prefetch_next_delivery(const sim_world *w)
 {
-    uint32_t nid = sim_net_next_delivery(w->net);
-    if (nid < w->nconns && w->conns[nid] != NULL)
+    uint32_t nid;
+    int dir;
+    if (sim_net_peek_delivery(w->net, 1, &nid, &dir) && nid < w->nconns && w->conns[nid] != NULL)
         sim_prefetch(w->conns[nid], sizeof(sim_conn));
+    if (!sim_net_peek_delivery(w->net, 0, &nid, &dir) || nid >= w->nconns)
+        return;
+    const sim_conn *sc = w->conns[nid];
+    if (sc == NULL)
+        return;
+    sim_prefetch(sc, sizeof(*sc)); /* in case the look ahead missed it */
+    uint32_t to = dir ? sc->a : sc->b, from = dir ? sc->b : sc->a;
+    const sim_peer *r = &w->peers[to];
+    __builtin_prefetch(&r->r.bytes_up);
+    __builtin_prefetch(&w->peers[from].r.bytes_up);
+    if (r->c != NULL)
+        bt_conn_prefetch_id(r->c, dir ? sc->ca : sc->cb);
 }
 
 int sim_world_run(sim_world *w, void (*fn)(void *ctx, const sim_progress *p), void *ctx,

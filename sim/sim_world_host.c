@@ -263,6 +263,8 @@ static void store_block(sim_world *w, uint32_t i, const bt_action *a)
         memcpy(p->store + (uint64_t)a->piece * w->cfg.piece_size + a->begin, a->data, a->length);
         return;
     }
+    if (!w->any_corrupt)
+        return; /* no sender corrupts: nothing to record (and no records to fetch) */
     sim_conn_id nid;
     sim_conn *sc = sim_host_conn(w, i, a->conn, &nid);
     uint32_t from = sc == NULL ? 0 : side_of(sc, i) == 0 ? sc->b : sc->a;
@@ -403,12 +405,36 @@ static void handle_action(sim_world *w, uint32_t i, const bt_action *a)
     }
 }
 
+/* Cache hint (no effect on behaviour): what a queued SEND will touch (the connection's
+ * records here, in the network and in the engine), fetched a few actions ahead, so a have
+ * broadcast's sends to many connections do not wait for memory one after the other. */
+static void prefetch_action(const sim_world *w, uint32_t i, const bt_action *a)
+{
+    if (a == NULL || a->type != BT_ACT_SEND)
+        return;
+    const sim_peer *p = &w->peers[i];
+    int32_t k = link_find(p, a->conn);
+    if (k < 0)
+        return;
+    const sim_conn *sc = w->conns[p->links[k].nid];
+    if (sc != NULL)
+        sim_prefetch(sc, sizeof(*sc));
+    sim_net_prefetch_conn(w->net, p->links[k].nid);
+    bt_conn_prefetch_id(p->c, a->conn);
+}
+
+#define DRAIN_AHEAD 2 /* actions */
+
 void sim_host_drain(sim_world *w, uint32_t i)
 {
     sim_peer *p = &w->peers[i];
     bt_action a;
-    while (p->c != NULL && w->err == 0 && bt_client_poll_action(p->c, &a) == 1)
+    for (uint32_t k = 0; p->c != NULL && k < DRAIN_AHEAD; k++)
+        prefetch_action(w, i, bt_client_peek_action(p->c, k));
+    while (p->c != NULL && w->err == 0 && bt_client_poll_action(p->c, &a) == 1) {
+        prefetch_action(w, i, bt_client_peek_action(p->c, DRAIN_AHEAD - 1));
         handle_action(w, i, &a);
+    }
     sim_world_resched(w, i);
 }
 

@@ -84,6 +84,7 @@ struct sim_world {
     uint32_t tracker_max_list;
     FILE *trace;
     uint64_t *unchoke_us;    /* closed connections: [(from * nclasses + to) * 2 + optimistic] */
+    bool any_corrupt;        /* some peer corrupts blocks (else no block needs its sender) */
     int err;                 /* first fatal error */
 };
 
