@@ -152,14 +152,18 @@ typedef struct bt_action {
     bt_conn_id conn;
     bt_addr addr;            /* CONNECT, BAN */
     const char *detail;      /* CLOSE: static text naming the violation, or NULL */
-    bt_announce_req announce;
     uint32_t piece, begin, length;
     uint32_t weight;         /* UPLOAD_WEIGHT */
     const uint8_t *data;     /* STORAGE_WRITE: valid until the next bt_* call on the client */
-    /* CLOSE: how long we had the connection unchoked, in µs, up to the close, by
-     * bt_unchoke_kind (see bt_conn_unchoke_time) */
-    uint64_t unchoked_regular_us, unchoked_optimistic_us;
-    uint64_t up_total, down_total; /* CLOSE: payload bytes sent to / received from it */
+    union { /* by type: the queue holds many actions, so they share storage */
+        bt_announce_req announce; /* ANNOUNCE */
+        struct {                  /* CLOSE */
+            /* how long we had the connection unchoked, in µs, up to the close, by
+             * bt_unchoke_kind (see bt_conn_unchoke_time) */
+            uint64_t unchoked_regular_us, unchoked_optimistic_us;
+            uint64_t up_total, down_total; /* payload bytes sent to / received from it */
+        };
+    };
 } bt_action;
 
 /* One segment of output. Either engine-owned bytes (|data|, |len|; valid until the next bt_*
