@@ -267,7 +267,8 @@ int bt_client_poll_action(bt_client *c, bt_action *out)
         return 0;
     *out = q->a[q->head];
     q->head = (q->head + 1) & (q->cap - 1);
-    q->count--;
+    if (--q->count == 0)
+        q->head = 0; /* an emptied queue refills from its first (warm) slots */
     /* A STORAGE_WRITE's block stays valid until the next call on the client. */
     if (c->lent != NULL)
         bt_free(c->mem, c->lent);
