@@ -131,7 +131,7 @@ typedef struct bt_actq {
     uint32_t cap, head, count;
 } bt_actq;
 
-#define BT_FIND_CACHE 64 /* entries of the connection lookup cache (a power of two) */
+#define BT_FIND_CACHE 256 /* entries of the connection lookup cache (a power of two) */
 
 struct bt_client {
     bt_config cfg;
