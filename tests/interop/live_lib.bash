@@ -176,6 +176,17 @@ same_tree() {
     [ -n "$a" ] && [ "$a" = "$b" ]
 }
 
+# lt_download_check TORRENT: libtorrent (lt_peer.py) downloads TORRENT into lt_dl from the
+# swarm's seed, and the copy must match ./seed (sha256 of every file).
+lt_download_check() {
+    mkdir -p lt_dl
+    if /usr/bin/python3 "$here/lt_peer.py" download "$1" lt_dl 127.0.0.1 "$(free_port)" 60 \
+        >lt_dl.log 2>&1; then ok "libtorrent download finished"; else
+        bad "libtorrent download failed: $(cat lt_dl.log)"; fi
+    if same_tree seed lt_dl; then ok "libtorrent's copy identical (sha256 of every file)"; else
+        bad "libtorrent's copy differs"; fi
+}
+
 # make_data DIR: a small multi-file tree with nested directories (about 9 MiB).
 make_data() {
     mkdir -p "$1/payload/sub/deeper"

@@ -34,12 +34,7 @@ echo "(b) swarmlab seeds, libtorrent downloads"
 spawn sl_seed.log "$SWARMLAB" live seed t.torrent seed --bind 127.0.0.1 --port "$(free_port)"
 if wait_for 20 seeders_at_least "$h" 1; then ok "swarmlab seed registered"; else
     bad "swarmlab seed never registered: $(cat sl_seed.log)"; fi
-mkdir -p lt_dl
-if /usr/bin/python3 "$here/lt_peer.py" download t.torrent lt_dl 127.0.0.1 "$(free_port)" 60 \
-    >lt_dl.log 2>&1; then ok "libtorrent download finished"; else
-    bad "libtorrent download failed: $(cat lt_dl.log)"; fi
-if same_tree seed lt_dl; then ok "libtorrent's copy identical (sha256 of 4 files)"; else
-    bad "libtorrent's copy differs"; fi
+lt_download_check t.torrent
 
 [ "$fails" = 0 ] && echo "live_libtorrent.sh: all passed" || echo "live_libtorrent.sh: $fails failed"
 [ "$fails" = 0 ]
