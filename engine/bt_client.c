@@ -213,7 +213,7 @@ void bt_client_del(bt_client *c)
         c->choker->del(c->choker_state, m);
     for (uint32_t i = 0; i < c->actions.count; i++) {
         bt_action *a = &c->actions.a[(c->actions.head + i) % c->actions.cap];
-        if (a->type == BT_ACT_STORAGE_WRITE && a->data != NULL)
+        if (a->type == BT_ACT_STORAGE_WRITE && a->data != NULL && !a->borrowed)
             bt_free(m, (void *)a->data);
     }
     if (c->lent != NULL)
@@ -272,7 +272,7 @@ int bt_client_poll_action(bt_client *c, bt_action *out)
     /* A STORAGE_WRITE's block stays valid until the next call on the client. */
     if (c->lent != NULL)
         bt_free(c->mem, c->lent);
-    c->lent = out->type == BT_ACT_STORAGE_WRITE ? (uint8_t *)out->data : NULL;
+    c->lent = out->type == BT_ACT_STORAGE_WRITE && !out->borrowed ? (uint8_t *)out->data : NULL;
     return 1;
 }
 
@@ -394,7 +394,7 @@ void bt_conn_closed(bt_client *c, bt_conn_id id, bt_time_us now)
 }
 
 static bt_ssize recv_common(bt_client *c, bt_conn_id id, const uint8_t *in, size_t len,
-                            bool virt, bt_time_us now)
+                            bool virt, bool borrow, bt_time_us now)
 {
     bt_client_enter(c);
     if (c->poisoned)
@@ -404,7 +404,9 @@ static bt_ssize recv_common(bt_client *c, bt_conn_id id, const uint8_t *in, size
         return BT_ERR_NOTFOUND;
     if (cn->state == BT_CS_CONNECTING)
         return BT_ERR_STATE;
+    c->borrow_in = borrow;
     int rv = bt_conn_handle_recv(c, cn, in, len, virt, now);
+    c->borrow_in = false;
     if (rv != 0)
         bt_client_fail(c, rv);
     rv = bt_client_leave(c, now);
@@ -413,12 +415,18 @@ static bt_ssize recv_common(bt_client *c, bt_conn_id id, const uint8_t *in, size
 
 bt_ssize bt_conn_recv(bt_client *c, bt_conn_id id, const uint8_t *in, size_t len, bt_time_us now)
 {
-    return recv_common(c, id, in, len, false, now);
+    return recv_common(c, id, in, len, false, false, now);
+}
+
+bt_ssize bt_conn_recv_borrow(bt_client *c, bt_conn_id id, const uint8_t *in, size_t len,
+                             bt_time_us now)
+{
+    return recv_common(c, id, in, len, false, true, now);
 }
 
 bt_ssize bt_conn_recv_virtual(bt_client *c, bt_conn_id id, size_t n, bt_time_us now)
 {
-    return recv_common(c, id, NULL, n, true, now);
+    return recv_common(c, id, NULL, n, true, false, now);
 }
 
 bt_ssize bt_conn_pull_send(bt_client *c, bt_conn_id id, const bt_seg **segs, bt_time_us now)

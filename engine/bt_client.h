@@ -149,12 +149,14 @@ typedef struct bt_action {
     uint8_t type;
     uint8_t reason;          /* CLOSE: bt_close_reason */
     bool ok;                 /* PIECE_DONE */
+    bool borrowed;           /* STORAGE_WRITE: |data| points into a bt_conn_recv_borrow input */
     bt_conn_id conn;
     bt_addr addr;            /* CONNECT, BAN */
     const char *detail;      /* CLOSE: static text naming the violation, or NULL */
     uint32_t piece, begin, length;
     uint32_t weight;         /* UPLOAD_WEIGHT */
-    const uint8_t *data;     /* STORAGE_WRITE: valid until the next bt_* call on the client */
+    const uint8_t *data;     /* STORAGE_WRITE: valid until the next bt_* call on the client
+                                (|borrowed|: while that input is unchanged) */
     union { /* by type: the queue holds many actions, so they share storage */
         bt_announce_req announce; /* ANNOUNCE */
         struct {                  /* CLOSE */
@@ -212,6 +214,11 @@ void bt_conn_closed(bt_client *c, bt_conn_id id, bt_time_us now);
 bt_ssize bt_conn_recv(bt_client *c, bt_conn_id id, const uint8_t *in, size_t len, bt_time_us now);
 /* Simulator: |n| bytes of virtual piece payload arrived (see bt_seg.is_virtual). */
 bt_ssize bt_conn_recv_virtual(bt_client *c, bt_conn_id id, size_t n, bt_time_us now);
+/* As bt_conn_recv, but a block that arrives whole inside |in| is not copied: its
+ * STORAGE_WRITE action (|borrowed| set) points into |in|, so the host must poll it before it
+ * changes or frees |in| (a block that spans calls is still assembled by the engine). */
+bt_ssize bt_conn_recv_borrow(bt_client *c, bt_conn_id id, const uint8_t *in, size_t len,
+                             bt_time_us now);
 
 /* Output: points *segs at the head of the connection's output queue and returns how many
  * segments there are (0 when there is nothing to send), or BT_ERR_NOTFOUND. */
@@ -235,6 +242,13 @@ int bt_client_on_timer(bt_client *c, bt_time_us now);
  * with the torrent's hash. */
 int bt_client_verify_result(bt_client *c, uint32_t piece, const uint8_t digest[20],
                             bt_time_us now);
+/* The same, with the piece's bytes as hashed (piece-size bytes, read during the call only; or
+ * NULL). With cfg.smart_ban they tell which sources of a multi-source piece sent bad blocks:
+ * a failed piece's blocks are fingerprinted and compared with the piece once it verifies.
+ * Without them (bt_client_verify_result) every source of a failed multi-source piece takes
+ * a strike instead. */
+int bt_client_verify_result_bytes(bt_client *c, uint32_t piece, const uint8_t digest[20],
+                                  const uint8_t *data, bt_time_us now);
 
 typedef struct bt_client_stats {
     uint64_t uploaded;        /* payload bytes sent */

@@ -2,10 +2,12 @@
  * the peer's IP address (every port): its connections close, it is never dialled again,
  * its incoming connections are refused and tracker/PEX entries with its IP are skipped.
  * A piece from one peer alone bans that peer. A piece from several peers: with cfg.smart_ban
- * (real payload, live mode) every block's fingerprint was kept, so the failed attempt is
- * remembered and, once the piece verifies, a source whose block differs from the verified
- * block is banned and the others are cleared; otherwise (the simulator's model) each source
- * takes a strike and is banned at cfg.ban_strikes, honest co-sources included. */
+ * (real payload, live mode) and the failed piece's bytes at hand, each block's source and a
+ * fingerprint of its bytes are remembered and, once the piece verifies, a source whose block
+ * differs from the verified block is banned and the others are cleared; otherwise (the
+ * simulator's model) each source takes a strike and is banned at cfg.ban_strikes, honest
+ * co-sources included. Fingerprints are taken only then, from the piece's bytes, so blocks
+ * cost nothing on arrival. */
 #include "bt_client_int.h"
 #include "bt_mem.h"
 
@@ -108,25 +110,29 @@ void bt_client_suspects_free(bt_client *c)
     c->nsuspects = 0;
 }
 
-/* Reads |piece|'s per-block sources and fingerprints into a new record |s|. 0, or -1 when
- * out of memory or a block has no fingerprint. */
-static int suspect_fill(bt_client *c, uint32_t piece, bt_suspect *s)
+/* Reads |piece|'s per-block sources into a new record |s| and fingerprints each block of
+ * |data| (the piece's bytes). 0, or -1 when out of memory. */
+static int suspect_fill(bt_client *c, uint32_t piece, const uint8_t *data, bt_suspect *s)
 {
     uint32_t n = bt_picker_blocks_in_piece(c->picker, piece);
+    uint32_t size = bt_picker_piece_size(c->picker, piece);
     s->piece = piece;
     s->sources = bt_malloc(c->mem, (size_t)n * sizeof(*s->sources));
     s->prints = bt_malloc(c->mem, (size_t)n * sizeof(*s->prints));
     if (s->sources == NULL || s->prints == NULL ||
-        (s->nblocks = bt_picker_block_prints(c->picker, piece, s->sources, s->prints, n)) == 0)
+        (s->nblocks = bt_picker_block_sources(c->picker, piece, s->sources, n)) == 0)
         return -1;
-    for (uint32_t b = 0; b < s->nblocks; b++)
-        if (s->prints[b] == 0)
-            return -1;
+    for (uint32_t b = 0; b < s->nblocks; b++) {
+        uint32_t off = b * BT_BLOCK_LEN;
+        s->prints[b] = bt_block_print(data + off, size - off < BT_BLOCK_LEN ? size - off
+                                                                             : BT_BLOCK_LEN);
+    }
     return 0;
 }
 
-/* Remembers the failed attempt at |piece|. -1 when it could not be kept. */
-static int remember(bt_client *c, uint32_t piece)
+/* Remembers the failed attempt at |piece| (|data|: its bytes). -1 when it could not be
+ * kept. */
+static int remember(bt_client *c, uint32_t piece, const uint8_t *data)
 {
     if (c->suspects == NULL &&
         (c->suspects = bt_calloc(c->mem, MAX_SUSPECTS, sizeof(*c->suspects))) == NULL)
@@ -138,7 +144,7 @@ static int remember(bt_client *c, uint32_t piece)
     }
     bt_suspect *s = &c->suspects[c->nsuspects];
     memset(s, 0, sizeof(*s));
-    if (suspect_fill(c, piece, s) != 0) {
+    if (suspect_fill(c, piece, data, s) != 0) {
         suspect_free(c, s);
         return -1;
     }
@@ -146,9 +152,9 @@ static int remember(bt_client *c, uint32_t piece)
     return 0;
 }
 
-/* |piece| verified: every remembered failed attempt at it is settled. A source whose block
- * differs from the verified one sent bad data and is banned. */
-static void settle(bt_client *c, uint32_t piece, bt_time_us now)
+/* |piece| verified (|data|: its bytes): every remembered failed attempt at it is settled. A
+ * source whose block differs from the verified one sent bad data and is banned. */
+static void settle(bt_client *c, uint32_t piece, const uint8_t *data, bt_time_us now)
 {
     bt_suspect good;
     memset(&good, 0, sizeof(good));
@@ -159,7 +165,7 @@ static void settle(bt_client *c, uint32_t piece, bt_time_us now)
             i++;
             continue;
         }
-        if (!have_good && suspect_fill(c, piece, &good) != 0)
+        if (!have_good && suspect_fill(c, piece, data, &good) != 0)
             break; /* out of memory: keep the records for a later success */
         have_good = true;
         for (uint32_t b = 0; b < s->nblocks && b < good.nblocks; b++)
@@ -184,17 +190,17 @@ static void strike(bt_client *c, const uint32_t *src, uint32_t n, bt_time_us now
     }
 }
 
-void bt_client_blame(bt_client *c, uint32_t piece, bool ok, bt_time_us now)
+void bt_client_blame(bt_client *c, uint32_t piece, bool ok, const uint8_t *data, bt_time_us now)
 {
     if (ok) {
-        if (c->nsuspects > 0)
-            settle(c, piece, now);
+        if (c->nsuspects > 0 && data != NULL)
+            settle(c, piece, data, now);
         return;
     }
     uint32_t src[64];
     uint32_t n = bt_picker_sources(c->picker, piece, src, 64);
     if (n == 1)
         ban_peer(c, src[0], now);
-    else if (!c->cfg.smart_ban || remember(c, piece) != 0)
+    else if (!c->cfg.smart_ban || data == NULL || remember(c, piece, data) != 0)
         strike(c, src, n < 64 ? n : 64, now);
 }

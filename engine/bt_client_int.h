@@ -158,6 +158,7 @@ struct bt_client {
     uint32_t connect_cursor; /* where the next search for a peer to dial starts */
     bt_actq actions;
     uint8_t *lent;          /* data of the last polled STORAGE_WRITE; freed at the next call */
+    bool borrow_in;         /* inside bt_conn_recv_borrow: whole blocks point into the input */
     bool rechoke_soon;      /* an extra (non-periodic) rechoke is wanted */
     bool rechoke_urgent;    /* ... and an upload slot is free: do not wait for the limiter */
     bt_time_us extra_rechoke_at; /* when the last extra rechoke ran (they run at most 1/s) */
@@ -240,9 +241,10 @@ int bt_ext_tick(bt_client *c, bt_time_us now); /* periodic ut_pex */
 void bt_ext_conn_free(bt_client *c, bt_conn *cn);
 void bt_ext_client_free(bt_client *c);
 void bt_ext_wire_limits(const bt_client *c, bt_wire_limits *lim); /* fetch mode: any bitfield */
-/* bt_client_ban.c: blame for a verified (|ok|) or failed piece, called before the picker
- * forgets its blocks; IP bans; block fingerprints; the remembered failures' memory. */
-void bt_client_blame(bt_client *c, uint32_t piece, bool ok, bt_time_us now);
+/* bt_client_ban.c: blame for a verified (|ok|) or failed piece whose bytes are |data| (or
+ * NULL: unknown), called before the picker forgets its blocks; IP bans; block fingerprints;
+ * the remembered failures' memory. */
+void bt_client_blame(bt_client *c, uint32_t piece, bool ok, const uint8_t *data, bt_time_us now);
 bool bt_client_ip_banned(const bt_client *c, const bt_addr *a);
 uint64_t bt_block_print(const uint8_t *p, size_t n); /* never 0 */
 void bt_client_suspects_free(bt_client *c);

@@ -278,7 +278,8 @@ static void on_complete(bt_client *c, bt_time_us now)
     c->rechoke_soon = true; /* switch to the seed choker now */
 }
 
-static int verify_result(bt_client *c, uint32_t piece, const uint8_t digest[20], bt_time_us now)
+static int verify_result(bt_client *c, uint32_t piece, const uint8_t digest[20],
+                         const uint8_t *data, bt_time_us now)
 {
     if (c->poisoned)
         return c->poisoned;
@@ -289,7 +290,7 @@ static int verify_result(bt_client *c, uint32_t piece, const uint8_t digest[20],
         c->stats.hash_failures++;
         c->stats.corrupt += bt_picker_piece_size(c->picker, piece);
     }
-    bt_client_blame(c, piece, ok, now); /* before the picker forgets the blocks' sources */
+    bt_client_blame(c, piece, ok, data, now); /* before the picker forgets the sources */
     bt_picker_verified(c->picker, piece, ok);
     bt_action a = {.type = BT_ACT_PIECE_DONE, .conn = BT_CONN_NONE, .piece = piece, .ok = ok};
     int rv = bt_client_push_action(c, &a);
@@ -351,8 +352,14 @@ int bt_client_on_announce_error(bt_client *c, bt_time_us now)
 int bt_client_verify_result(bt_client *c, uint32_t piece, const uint8_t digest[20],
                             bt_time_us now)
 {
+    return bt_client_verify_result_bytes(c, piece, digest, NULL, now);
+}
+
+int bt_client_verify_result_bytes(bt_client *c, uint32_t piece, const uint8_t digest[20],
+                                  const uint8_t *data, bt_time_us now)
+{
     bt_client_enter(c);
-    int rv = verify_result(c, piece, digest, now);
+    int rv = verify_result(c, piece, digest, data, now);
     int lv = bt_client_leave(c, now);
     return rv != 0 ? rv : lv;
 }

@@ -199,7 +199,10 @@ static int on_reject(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_us
     return 0;
 }
 
-static int block_done(bt_client *c, bt_conn *cn, bt_time_us now)
+/* Block cn->cur is complete; its bytes are |data| (cn->blockbuf, or with |borrowed| the
+ * host's input; NULL for virtual payload). */
+static int block_done(bt_client *c, bt_conn *cn, const uint8_t *data, bool borrowed,
+                      bt_time_us now)
 {
     bt_block b = cn->cur;
     take_request(cn, &b);
@@ -212,15 +215,14 @@ static int block_done(bt_client *c, bt_conn *cn, bt_time_us now)
         c->stats.wasted += b.length;
         return 0;
     }
-    if (c->cfg.smart_ban && cn->blockbuf != NULL) /* blame, if the piece fails SHA-1 */
-        bt_picker_set_print(c->picker, &b, bt_block_print(cn->blockbuf, b.length));
     /* Virtual payload: the write carries no bytes, but says which connection's block was
      * kept, so the host's storage can record where each stored block came from. */
     bt_action a = {.type = BT_ACT_STORAGE_WRITE, .conn = cn->id, .piece = b.piece,
-                   .begin = b.begin, .length = b.length, .data = cn->blockbuf};
+                   .begin = b.begin, .length = b.length, .data = data, .borrowed = borrowed};
     if ((rv = bt_client_push_action(c, &a)) != 0)
         return rv;
-    cn->blockbuf = NULL; /* owned by the queued action, then lent to the host */
+    if (!borrowed)
+        cn->blockbuf = NULL; /* owned by the queued action, then lent to the host */
     for (uint32_t i = 0; i < res.ncancel; i++)
         bt_conn_cancel_block(c, res.cancel[i], &b);
     if (res.piece_done) {
@@ -236,9 +238,10 @@ static int on_piece(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_us 
     bool real = !c->cfg.virtual_payload;
     if (real && m->data == NULL && m->data_len > 0)
         return violation(c, cn, "virtual payload on a real-payload client", now);
+    bool whole = real && c->borrow_in && m->frag_off == 0 && m->last;
     if (m->frag_off == 0) {
         cn->cur = (bt_block){m->index, m->begin, m->length};
-        if (real) {
+        if (real && !whole) {
             if (cn->blockbuf != NULL)
                 bt_free(c->mem, cn->blockbuf);
             cn->blockbuf = bt_malloc(c->mem, m->length);
@@ -246,12 +249,14 @@ static int on_piece(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_us 
                 return BT_ERR_NOMEM;
         }
     }
-    if (real && m->data_len > 0)
+    if (real && !whole && m->data_len > 0)
         memcpy(cn->blockbuf + m->frag_off, m->data, m->data_len);
     cn->down_total += m->data_len;
     c->stats.downloaded += m->data_len;
     bt_rate_add(&cn->down, m->data_len, now);
-    return m->last ? block_done(c, cn, now) : 0;
+    if (!m->last)
+        return 0;
+    return whole ? block_done(c, cn, m->data, true, now) : block_done(c, cn, cn->blockbuf, false, now);
 }
 
 static int on_choke(bt_client *c, bt_conn *cn, bool choke)

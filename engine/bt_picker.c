@@ -39,7 +39,6 @@ typedef struct blk {
     uint8_t nreq; /* > 0 iff state == BLK_REQUESTED */
     bt_conn_id req[BT_PICKER_MAX_DUPS];
     uint32_t source; /* BLK_RECEIVED: the peer record it came from */
-    uint64_t print;  /* BLK_RECEIVED: fingerprint of its bytes (0: not given, virtual) */
 } blk;
 
 /* What the picker keeps per piece, together: a have or a pick touches one line, not four. */
@@ -768,7 +767,6 @@ int bt_picker_received(bt_picker *pk, const bt_block *b, bt_conn_id who, uint32_
     k->nreq = 0;
     k->state = BLK_RECEIVED;
     k->source = source;
-    k->print = 0;
     x->nrecv++;
     res->fresh = true;
     res->piece_done = x->nrecv == x->nblocks;
@@ -799,26 +797,16 @@ uint32_t bt_picker_sources(const bt_picker *pk, uint32_t piece, uint32_t *out, u
     }
 }
 
-void bt_picker_set_print(bt_picker *pk, const bt_block *b, uint64_t print)
-{
-    uint32_t r;
-    blk *k = find_block(pk, b, &r);
-    if (k != NULL && k->state == BLK_RECEIVED)
-        k->print = print;
-}
-
-uint32_t bt_picker_block_prints(const bt_picker *pk, uint32_t piece, uint32_t *sources,
-                                uint64_t *prints, uint32_t max)
+uint32_t bt_picker_block_sources(const bt_picker *pk, uint32_t piece, uint32_t *sources,
+                                 uint32_t max)
 {
     if (piece >= pk->n || pk->pc[piece].act == NONE)
         return 0;
     const rec *x = &pk->recs[pk->pc[piece].act];
     if (x->nrecv != x->nblocks || x->nblocks > max)
         return 0;
-    for (uint32_t b = 0; b < x->nblocks; b++) {
+    for (uint32_t b = 0; b < x->nblocks; b++)
         sources[b] = x->blocks[b].source;
-        prints[b] = x->blocks[b].print;
-    }
     return x->nblocks;
 }
 

@@ -131,13 +131,11 @@ int bt_picker_received(bt_picker *pk, const bt_block *b, bt_conn_id who, uint32_
  * Returns the count (may exceed |max|; only |max| are written). */
 uint32_t bt_picker_sources(const bt_picker *pk, uint32_t piece, uint32_t *out, uint32_t max);
 
-/* Smart banning: the fingerprint of received block |b|'s bytes (ignored unless |b| is a
- * received block of a started piece). */
-void bt_picker_set_print(bt_picker *pk, const bt_block *b, uint64_t print);
-/* Per block of |piece|, in order, its source and fingerprint; only for a started piece whose
- * blocks were all received and that has at most |max| blocks. Returns the block count, or 0. */
-uint32_t bt_picker_block_prints(const bt_picker *pk, uint32_t piece, uint32_t *sources,
-                                uint64_t *prints, uint32_t max);
+/* Smart banning: per block of |piece|, in order, its source (NONE, i.e. UINT32_MAX, for
+ * padding); only for a started piece whose blocks were all received and that has at most
+ * |max| blocks. Returns the block count, or 0. */
+uint32_t bt_picker_block_sources(const bt_picker *pk, uint32_t piece, uint32_t *sources,
+                                 uint32_t max);
 
 /* Verification result for a piece whose blocks were all received (piece_done): ok marks it
  * had; failure resets all its blocks to missing and returns the piece to the availability

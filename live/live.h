@@ -80,9 +80,16 @@ int live_storage_verify_start(live_storage *st, uint32_t piece);
 int live_storage_verify_fd(const live_storage *st);
 
 /* One finished verify, in start order: 1 with |piece| and |digest|, 0 when none is ready,
- * -1 when the write failed (message in |err|; the caller must stop). */
-int live_storage_verify_collect(live_storage *st, uint32_t *piece, uint8_t digest[20], char *err,
-                                size_t errlen);
+ * -1 when the write failed (message in |err|; the caller must stop). |data| (may be NULL)
+ * gets the piece's bytes as hashed, valid until the next call on the storage. */
+int live_storage_verify_collect(live_storage *st, uint32_t *piece, uint8_t digest[20],
+                                const uint8_t **data, char *err, size_t errlen);
+
+/* Read backpressure, with hysteresis: true when so many pieces wait for the verify thread
+ * (16 MiB, at least 4 pieces) that the host should stop reading sockets (hashing and writing
+ * is the bottleneck then, and each queued piece holds a buffer); once |paused|, true until
+ * the backlog is half that. */
+bool live_storage_backlogged(const live_storage *st, bool paused);
 
 /* Pieces held in memory awaiting verification or being verified (tests, progress line). */
 uint32_t live_storage_pending(const live_storage *st);

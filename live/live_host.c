@@ -58,6 +58,7 @@ struct live_host {
     bool draining;          /* inside after(): nested calls leave the draining to it */
     live_mse_ctx *mse;      /* the encryption layer (live_mse_dial.c), or NULL */
     struct event *verified; /* on the storage's verify thread's fd, from the first verify */
+    bool reads_paused;      /* the verify thread is behind: no socket is read (backlogged) */
 };
 
 static void after(live_host *h);
@@ -203,19 +204,38 @@ static bool flush_or_close(live_host *h, live_conn *lc)
     return false;
 }
 
+/* ---- backpressure from the verify thread ---- */
+
+static void set_reading(live_host *h, bool on)
+{
+    h->reads_paused = !on;
+    for (uint32_t i = 0; i < h->nconns; i++) {
+        struct bufferevent *bev = h->conns[i]->bev;
+        if (bev != NULL && on)
+            bufferevent_enable(bev, EV_READ);
+        else if (bev != NULL)
+            bufferevent_disable(bev, EV_READ);
+    }
+}
+
 /* ---- bufferevent callbacks ---- */
 
 /* Feeds the input buffer to the engine and drains it. False when the engine closed the
- * connection or failed (the rest is ignored). */
+ * connection or failed (the rest is ignored). Blocks that lie whole in one chunk of the
+ * buffer are not copied by the engine (bt_conn_recv_borrow): their actions are taken before
+ * the chunk is drained (unless an outer after() is draining: then they are copied). */
 static bool feed(live_host *h, live_conn *lc, struct evbuffer *in)
 {
+    bt_conn_id id = lc->id;
+    bool borrow = !h->draining;
     while (evbuffer_get_length(in) > 0) {
         struct evbuffer_iovec v[PEEK_VECS];
         int nv = evbuffer_peek(in, -1, NULL, v, PEEK_VECS);
         size_t consumed = 0;
         bt_time_us now = live_now();
         for (int i = 0; i < nv && i < PEEK_VECS; i++) {
-            bt_ssize r = bt_conn_recv(h->c, lc->id, v[i].iov_base, v[i].iov_len, now);
+            bt_ssize r = borrow ? bt_conn_recv_borrow(h->c, id, v[i].iov_base, v[i].iov_len, now)
+                                : bt_conn_recv(h->c, id, v[i].iov_base, v[i].iov_len, now);
             if (r < 0) {
                 check(h, (int)r);
                 return false; /* unknown id (closed) or fatal */
@@ -223,6 +243,11 @@ static bool feed(live_host *h, live_conn *lc, struct evbuffer *in)
             if ((size_t)r < v[i].iov_len)
                 return false; /* the engine closed it */
             consumed += v[i].iov_len;
+        }
+        if (borrow) {
+            after(h); /* the borrowed blocks go to storage while |in| still holds them */
+            if (find_conn(h, id, NULL) == NULL || h->error != 0)
+                return false;
         }
         evbuffer_drain(in, consumed);
     }
@@ -264,7 +289,7 @@ static void on_read(struct bufferevent *bev, void *arg)
     /* Our requests go out after every read, before the next one: the peer's pipeline must
      * not wait for the whole budget. */
     for (size_t budget = READ_BUDGET, n = 0;; budget -= n < budget ? n : budget) {
-        if (!feed(h, lc, in) || !flush_or_close(h, lc) || budget == 0 ||
+        if (!feed(h, lc, in) || !flush_or_close(h, lc) || budget == 0 || h->reads_paused ||
             (n = read_more(h, bev, in)) == 0)
             break;
     }
@@ -324,7 +349,7 @@ static void setup_bev(live_host *h, live_conn *lc, struct bufferevent *bev)
     bufferevent_set_max_single_write(bev, IO_CHUNK);
     if (h->group != NULL)
         bufferevent_add_to_rate_limit_group(socket_bev(bev), h->group);
-    bufferevent_enable(bev, EV_READ | EV_WRITE);
+    bufferevent_enable(bev, h->reads_paused ? EV_WRITE : EV_READ | EV_WRITE);
     if (evbuffer_get_length(bufferevent_get_input(bev)) > 0) /* read past an MSE handshake */
         bufferevent_trigger(bev, EV_READ, BEV_TRIG_DEFER_CALLBACKS);
 }
@@ -468,16 +493,19 @@ static void on_verified(evutil_socket_t fd, short what, void *arg)
     live_host *h = arg;
     uint32_t piece;
     uint8_t d[20];
+    const uint8_t *data;
     char err[512];
     int rv;
     while (h->error == 0 &&
-           (rv = live_storage_verify_collect(h->st, &piece, d, err, sizeof(err))) != 0) {
+           (rv = live_storage_verify_collect(h->st, &piece, d, &data, err, sizeof(err))) != 0) {
         if (rv < 0) {
             fail(h, -1, err);
             break;
         }
-        check(h, bt_client_verify_result(h->c, piece, d, live_now()));
+        check(h, bt_client_verify_result_bytes(h->c, piece, d, data, live_now()));
     }
+    if (h->reads_paused && !live_storage_backlogged(h->st, true))
+        set_reading(h, true);
     after(h);
 }
 
@@ -492,8 +520,11 @@ static void do_verify(live_host *h, const bt_action *a)
         if (h->verified == NULL || event_add(h->verified, NULL) != 0)
             fail(h, BT_ERR_NOMEM, "storage: cannot watch the verify thread");
     }
-    if (rv == 0)
+    if (rv == 0) {
+        if (!h->reads_paused && live_storage_backlogged(h->st, false))
+            set_reading(h, false);
         return;
+    }
     if (rv < 0) {
         fail(h, BT_ERR_NOMEM, "storage: cannot start the verify of a piece");
         return;

@@ -17,7 +17,12 @@
 #include <unistd.h>
 
 #define MAX_OPEN_FILES 128 /* descriptors kept open at once; others are reopened on demand */
-#define MAX_SPARE_BUFS 8   /* piece buffers kept for reuse (fresh ones cost page faults) */
+/* Piece buffers come back from the verify thread and are kept for reuse, up to this many bytes
+ * (a fresh buffer costs a page fault per 4 KiB, and glibc would hand freed ones back to the
+ * kernel); the host bounds how many are in flight (live_storage_backlogged). */
+#define SPARE_BYTES (256u << 20)
+/* Verify backlog (bytes) above which the host stops reading sockets: at least 4 pieces. */
+#define VERIFY_HIGH (16u << 20)
 
 typedef struct lfile {
     int fd;             /* -1 when closed */
@@ -37,8 +42,9 @@ struct live_storage {
     uint32_t nopen, evict; /* open descriptors; round-robin eviction cursor */
     pending *pend;
     uint32_t npend, pend_cap;
-    uint8_t *spare[MAX_SPARE_BUFS]; /* piece_length-sized buffers back from the verify thread */
-    uint32_t nspare;
+    uint8_t **spare; /* piece_length-sized buffers back from the verify thread */
+    uint32_t nspare, spare_cap;
+    uint8_t *lent; /* the last collected piece's buffer when it did not fit in |spare| */
     bool has_pad; /* the torrent has BEP 47 pad files: piece buffers start zeroed */
     char *dir;
     pthread_mutex_t io_mu; /* files[], nopen, evict and the I/O through them */
@@ -215,6 +221,8 @@ void live_storage_del(live_storage *st)
     free(st->pend);
     for (uint32_t i = 0; i < st->nspare; i++)
         free(st->spare[i]);
+    free(st->spare);
+    free(st->lent);
     free(st->files);
     free(st->dir);
     pthread_mutex_destroy(&st->io_mu);
@@ -441,16 +449,38 @@ int live_storage_verify_fd(const live_storage *st)
     return st->v != NULL ? live_verifier_fd(st->v) : -1;
 }
 
-int live_storage_verify_collect(live_storage *st, uint32_t *piece, uint8_t digest[20], char *err,
-                                size_t errlen)
+int live_storage_verify_collect(live_storage *st, uint32_t *piece, uint8_t digest[20],
+                                const uint8_t **data, char *err, size_t errlen)
 {
     uint8_t *buf = NULL;
     int rv = st->v != NULL ? live_verifier_collect(st->v, piece, digest, &buf, err, errlen) : 0;
-    if (buf != NULL && st->nspare < MAX_SPARE_BUFS)
-        st->spare[st->nspare++] = buf;
+    if (data != NULL)
+        *data = rv == 1 ? buf : NULL;
+    free(st->lent); /* a buffer the spare list had no room for, lent until this call */
+    st->lent = NULL;
+    if (buf != NULL && st->nspare == st->spare_cap &&
+        (uint64_t)st->spare_cap * st->m->piece_length < SPARE_BYTES) {
+        uint32_t ncap = st->spare_cap ? st->spare_cap * 2 : 16;
+        uint8_t **n = realloc(st->spare, ncap * sizeof(*n));
+        if (n != NULL) {
+            st->spare = n;
+            st->spare_cap = ncap;
+        }
+    }
+    if (buf != NULL && st->nspare < st->spare_cap)
+        st->spare[st->nspare++] = buf; /* unchanged until the next live_storage_block */
     else
-        free(buf);
+        st->lent = buf;
     return rv;
+}
+
+bool live_storage_backlogged(const live_storage *st, bool paused)
+{
+    uint64_t high = (uint64_t)st->m->piece_length * 4 > VERIFY_HIGH
+                        ? (uint64_t)st->m->piece_length * 4
+                        : VERIFY_HIGH;
+    uint64_t queued = st->v != NULL ? (uint64_t)live_verifier_inflight(st->v) * st->m->piece_length : 0;
+    return paused ? queued > high / 2 : queued > high;
 }
 
 uint32_t live_storage_pending(const live_storage *st)

@@ -413,6 +413,80 @@ static void test_pad_not_requested(void)
     bt_client_del(f.c);
 }
 
+/* Appends a piece message for (piece, begin) with 16 KiB of |fill| bytes. */
+static void put_piece(bt_buf *b, uint32_t piece, uint32_t begin, uint8_t fill)
+{
+    uint8_t data[16384];
+    memset(data, fill, sizeof(data));
+    bt_wire_put_piece_header(b, piece, begin, sizeof(data));
+    bt_buf_put(b, data, sizeof(data));
+}
+
+/* bt_conn_recv_borrow: a block whole in one input is handed over as a pointer into that
+ * input (borrowed, never freed by the engine, even when still queued at bt_client_del); a
+ * block split across two inputs is assembled and handed over as the engine's copy. */
+static void test_recv_borrow(void)
+{
+    fixture f;
+    CU_ASSERT_FATAL(setup(&f, false, NULL) == 0);
+    CU_ASSERT_FATAL(accept_peer(&f, 2) == 0);
+    bt_buf b, out;
+    bt_buf_init(&b, bt_mem_default(), 0);
+    bt_buf_init(&out, bt_mem_default(), 0);
+    put_handshake(&b, f.info_hash, peer_id, true); /* Fast: HAVE_ALL */
+    bt_wire_put_simple(&b, BT_MSG_HAVE_ALL);
+    bt_wire_put_simple(&b, BT_MSG_UNCHOKE);
+    CU_ASSERT(bt_conn_recv_borrow(f.c, f.id, b.data, b.len, 3) == (bt_ssize)b.len);
+    bt_buf_reset(&b);
+    drain_actions(&f, NULL);
+    pull_all(&f, &out, NULL, 3);
+    uint32_t req[2][2], nreq = 0; /* the first two requests (the pipeline starts at 2) */
+    for (size_t off = 68; off + 4 <= out.len && nreq < 2; off += 4 + bt_be32(out.data + off))
+        if (bt_be32(out.data + off) == 13 && out.data[off + 4] == BT_MSG_REQUEST) {
+            req[nreq][0] = bt_be32(out.data + off + 5);
+            req[nreq++][1] = bt_be32(out.data + off + 9);
+        }
+    CU_ASSERT_FATAL(nreq == 2);
+    /* whole: borrowed, pointing at the payload inside the input */
+    put_piece(&b, req[0][0], req[0][1], 0x11);
+    CU_ASSERT(bt_conn_recv_borrow(f.c, f.id, b.data, b.len, 4) == (bt_ssize)b.len);
+    bt_action a;
+    bool seen = false;
+    while (bt_client_poll_action(f.c, &a) == 1)
+        if (a.type == BT_ACT_STORAGE_WRITE) {
+            seen = true;
+            CU_ASSERT(a.borrowed && a.data == b.data + 13 && a.length == 16384);
+        }
+    CU_ASSERT(seen);
+    bt_buf_reset(&b);
+    /* split in two inputs: the engine's own copy */
+    put_piece(&b, req[1][0], req[1][1], 0x22);
+    CU_ASSERT(bt_conn_recv_borrow(f.c, f.id, b.data, 100, 5) == 100);
+    CU_ASSERT(bt_conn_recv_borrow(f.c, f.id, b.data + 100, b.len - 100, 5) ==
+              (bt_ssize)(b.len - 100));
+    memset(b.data, 0, b.len); /* the host reuses its input */
+    seen = false;
+    while (bt_client_poll_action(f.c, &a) == 1)
+        if (a.type == BT_ACT_STORAGE_WRITE) {
+            seen = true;
+            CU_ASSERT(!a.borrowed && a.data != NULL && a.data[0] == 0x22 && a.data[16383] == 0x22);
+        }
+    CU_ASSERT(seen);
+    bt_buf_reset(&b);
+    /* a borrowed block still queued when the client goes is not freed by it (ASan) */
+    bt_buf_reset(&out);
+    pull_all(&f, &out, NULL, 6); /* the pipeline refilled */
+    CU_ASSERT_FATAL(out.len >= 17 && bt_be32(out.data) == 13 && out.data[4] == BT_MSG_REQUEST);
+    put_piece(&b, bt_be32(out.data + 5), bt_be32(out.data + 9), 0x33);
+    CU_ASSERT(bt_conn_recv_borrow(f.c, f.id, b.data, b.len, 6) == (bt_ssize)b.len);
+    CU_ASSERT(bt_client_peek_action(f.c, 0) != NULL &&
+              bt_client_peek_action(f.c, 0)->type == BT_ACT_STORAGE_WRITE &&
+              bt_client_peek_action(f.c, 0)->borrowed);
+    bt_client_del(f.c);
+    bt_buf_free(&b);
+    bt_buf_free(&out);
+}
+
 static void test_keepalive_and_idle_timeout(void)
 {
     fixture f;
@@ -548,6 +622,7 @@ int test_client_add_suite(void)
         !CU_add_test(s, "pipeline, snub, request timeout", test_pipeline_and_snub) ||
         !CU_add_test(s, "keep-alive and idle timeout", test_keepalive_and_idle_timeout) ||
         !CU_add_test(s, "BEP 47 pad blocks not requested", test_pad_not_requested) ||
+        !CU_add_test(s, "recv_borrow: whole blocks not copied", test_recv_borrow) ||
         !CU_add_test(s, "unchoke time by kind", test_unchoke_time) ||
         !CU_add_test(s, "failmalloc", test_failmalloc))
         return 1;

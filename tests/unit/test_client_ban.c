@@ -28,6 +28,8 @@ typedef struct world {
     uint8_t hashes[NPIECES * 20];
     uint8_t info_hash[20];
     uint8_t good[PLEN], bad1[BLK]; /* piece 0 and a wrong block 1 */
+    uint8_t stored[NPIECES * PLEN]; /* what STORAGE_WRITE actions wrote (the host's storage) */
+    bool no_bytes; /* verify results come without the piece's bytes */
     peer a, b;
     uint32_t verifies, bans;
     bt_addr banned[4];
@@ -61,14 +63,18 @@ static int setup(world *w, bool smart)
     return rv != 0 ? rv : bt_client_start(w->c, w->now);
 }
 
-/* Drains the actions; a piece that wants verifying gets the right digest when |good_next|
- * and otherwise a wrong one. */
+/* Drains the actions, storing written blocks; a piece that wants verifying gets the right
+ * digest when |good_next| and otherwise a wrong one, with its stored bytes (smart ban's
+ * fingerprints come from them). */
 static void drain(world *w, bool good_next)
 {
     bt_action a;
     while (bt_client_poll_action(w->c, &a) == 1) {
         if (a.type == BT_ACT_BAN && w->bans < 4)
             w->banned[w->bans++] = a.addr;
+        if (a.type == BT_ACT_STORAGE_WRITE && a.data != NULL && a.piece < NPIECES &&
+            a.begin + a.length <= PLEN)
+            memcpy(w->stored + a.piece * PLEN + a.begin, a.data, a.length);
         if (a.type != BT_ACT_STORAGE_VERIFY)
             continue;
         uint8_t digest[20];
@@ -76,7 +82,8 @@ static void drain(world *w, bool good_next)
         if (!good_next)
             digest[0] ^= 1;
         w->verifies++;
-        CU_ASSERT(bt_client_verify_result(w->c, a.piece, digest, ++w->now) == 0);
+        const uint8_t *bytes = w->no_bytes ? NULL : w->stored + a.piece * PLEN;
+        CU_ASSERT(bt_client_verify_result_bytes(w->c, a.piece, digest, bytes, ++w->now) == 0);
     }
 }
 
@@ -240,6 +247,22 @@ static void test_strikes_ban_both_co_sources(void)
     bt_client_del(w.c);
 }
 
+/* Smart ban needs the failed piece's bytes: a host that gives none gets the strike model. */
+static void test_smart_ban_without_bytes_strikes(void)
+{
+    world w;
+    CU_ASSERT_FATAL(setup(&w, true) == 0);
+    w.no_bytes = true;
+    drain(&w, false);
+    join(&w, &w.a);
+    join(&w, &w.b);
+    shared_failure(&w);
+    CU_ASSERT(w.bans == 0);
+    shared_failure(&w);
+    CU_ASSERT(w.bans == 2 && was_banned(&w, &w.a) && was_banned(&w, &w.b));
+    bt_client_del(w.c);
+}
+
 static void test_sole_source_banned_at_once(void)
 {
     for (int smart = 0; smart < 2; smart++) {
@@ -287,6 +310,8 @@ int test_client_ban_add_suite(void)
     if (s == NULL ||
         !CU_add_test(s, "smart ban spares the honest co-source",
                      test_smart_ban_spares_the_honest_co_source) ||
+        !CU_add_test(s, "smart ban without the bytes: strikes",
+                     test_smart_ban_without_bytes_strikes) ||
         !CU_add_test(s, "strikes ban both co-sources", test_strikes_ban_both_co_sources) ||
         !CU_add_test(s, "sole source banned at once, by IP", test_sole_source_banned_at_once) ||
         !CU_add_test(s, "block fingerprint sees every byte", test_block_print_sees_every_byte))

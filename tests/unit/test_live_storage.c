@@ -119,16 +119,58 @@ static void test_nothing_written_before_verify(void)
     tl_torrent_free(&t);
 }
 
-/* Waits (up to 10 s) for one result of the verify thread. */
-static int collect_one(live_storage *st, uint32_t *piece, uint8_t d[20])
+/* Waits (up to 10 s) for one result of the verify thread; |data| (may be NULL) gets the
+ * piece's bytes. */
+static int collect_data(live_storage *st, uint32_t *piece, uint8_t d[20], const uint8_t **data)
 {
     for (int i = 0; i < 10000; i++) {
-        int rv = live_storage_verify_collect(st, piece, d, NULL, 0);
+        int rv = live_storage_verify_collect(st, piece, d, data, NULL, 0);
         if (rv != 0)
             return rv;
         nanosleep(&(struct timespec){0, 1000000}, NULL);
     }
     return 0;
+}
+
+static int collect_one(live_storage *st, uint32_t *piece, uint8_t d[20])
+{
+    return collect_data(st, piece, d, NULL);
+}
+
+/* The host stops reading sockets while more than 16 MiB (at least 4 pieces) wait for the
+ * verify thread, and reads again at half that; a collected result lends the piece's bytes. */
+static void test_verify_backlog(void)
+{
+    enum { BIG = 4u << 20, N = 6 };
+    tl_torrent t;
+    char dir[256];
+    const tl_file one = {"big", (uint64_t)N * BIG};
+    CU_ASSERT_FATAL(tl_torrent_make(&t, "big.bin", false, &one, 1, BIG, 5) == 0);
+    CU_ASSERT_FATAL(tl_tmpdir(dir, sizeof(dir)) == 0);
+    live_storage *st;
+    CU_ASSERT_FATAL(live_storage_open(&st, t.m, dir, true, NULL, 0) == 0);
+    CU_ASSERT(!live_storage_backlogged(st, false));
+    for (uint32_t p = 0; p < 5; p++) {
+        CU_ASSERT(!live_storage_backlogged(st, false)); /* p pieces queued: p * 4 MiB */
+        CU_ASSERT_EQUAL(live_storage_block(st, p, 0, t.content + (size_t)p * BIG, BIG), 0);
+        CU_ASSERT_EQUAL(live_storage_verify_start(st, p), 0);
+    }
+    CU_ASSERT(live_storage_backlogged(st, false)); /* 20 MiB > 16 */
+    uint32_t piece;
+    uint8_t d[20];
+    const uint8_t *data = NULL;
+    for (uint32_t p = 0; p < 2; p++) {
+        CU_ASSERT_EQUAL(collect_data(st, &piece, d, &data), 1);
+        CU_ASSERT(piece == p && data != NULL &&
+                  memcmp(data, t.content + (size_t)p * BIG, BIG) == 0);
+    }
+    CU_ASSERT(live_storage_backlogged(st, true)); /* 12 MiB: still above 8 */
+    CU_ASSERT(!live_storage_backlogged(st, false));
+    CU_ASSERT_EQUAL(collect_one(st, &piece, d), 1);
+    CU_ASSERT(!live_storage_backlogged(st, true)); /* 8 MiB */
+    live_storage_del(st);
+    tl_rmtree(dir);
+    tl_torrent_free(&t);
 }
 
 /* The verify thread: results in start order, a good piece written before its result, a bad
@@ -165,7 +207,7 @@ static void test_verify_thread(void)
     CU_ASSERT_EQUAL(piece, 1);
     CU_ASSERT(memcmp(d, t.m->piece_hashes + 20, 20) != 0);
     CU_ASSERT_EQUAL(live_storage_pending(st), 0);
-    CU_ASSERT_EQUAL(live_storage_verify_collect(st, &piece, d, NULL, 0), 0);
+    CU_ASSERT_EQUAL(live_storage_verify_collect(st, &piece, d, NULL, NULL, 0), 0);
     uint8_t got[PL];
     CU_ASSERT_EQUAL(live_storage_read(st, 2, 0, got, PL), 0);
     CU_ASSERT(memcmp(got, t.content + 2 * PL, PL) == 0);
@@ -364,6 +406,7 @@ int test_live_storage_add_suite(void)
         CU_add_test(s, "nothing_written_before_verify", test_nothing_written_before_verify) ==
             NULL ||
         CU_add_test(s, "verify_thread", test_verify_thread) == NULL ||
+        CU_add_test(s, "verify_backlog", test_verify_backlog) == NULL ||
         CU_add_test(s, "resume_check", test_resume_check) == NULL ||
         CU_add_test(s, "refuses_escapes", test_refuses_escapes) == NULL ||
         CU_add_test(s, "seed_needs_files", test_seed_needs_files) == NULL ||
