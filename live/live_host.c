@@ -32,6 +32,7 @@ typedef struct live_conn {
     bt_conn_id id;
     struct bufferevent *bev; /* NULL while a hooked connect is pending */
     bool connecting;         /* outgoing, not yet connected */
+    bool feeding;            /* inside feed(): a nested read callback leaves the input alone */
     /* --encryption prefer-plain: a plaintext dial the peer has not answered yet. If the peer
      * drops it before sending a byte, the dialler redials with MSE and the bytes the engine
      * sent (|probe_sent|, its handshake) are replayed on the new stream: the engine never
@@ -245,8 +246,12 @@ static bool feed(live_host *h, live_conn *lc, struct evbuffer *in)
             consumed += v[i].iov_len;
         }
         if (borrow) {
-            after(h); /* the borrowed blocks go to storage while |in| still holds them */
-            if (find_conn(h, id, NULL) == NULL || h->error != 0)
+            lc->feeding = true; /* |consumed| bytes are fed but still in |in| */
+            after(h);           /* the borrowed blocks go to storage while |in| holds them */
+            if (find_conn(h, id, NULL) == NULL)
+                return false; /* closed meanwhile: |lc| and |in| are gone */
+            lc->feeding = false;
+            if (h->error != 0)
                 return false;
         }
         evbuffer_drain(in, consumed);
@@ -283,6 +288,8 @@ static void on_read(struct bufferevent *bev, void *arg)
 {
     live_conn *lc = arg;
     live_host *h = lc->h;
+    if (lc->feeding)
+        return; /* called back from inside feed(): the outer call reads on */
     struct evbuffer *in = bufferevent_get_input(bev);
     if (lc->probe && evbuffer_get_length(in) > 0)
         probe_end(lc); /* the peer speaks plaintext */

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # tests/bench/live_pair.sh: one seed -> one leecher of a SIZE_MIB (512) MiB file over loopback
 # through opentracker, swarmlab->swarmlab, libtorrent->libtorrent (python3-libtorrent) and
-# aria2->aria2, RUNS (1) rounds; each round runs every pair once, in turn (every other round
+# aria2->aria2, RUNS (3) rounds; each round runs every pair once, in turn (every other round
 # in reverse order), so that the pairs share the machine's load and no pair always goes
 # first. Reports each leecher's MiB/s and CPU seconds per GiB, then a table of the medians
 # (each over the rounds). The leecher's time runs from its start (swarmlab and aria2: process
@@ -9,12 +9,12 @@
 # completion; CPU is the leecher process's user + system time.
 # SWARMLAB_B=/other/swarmlab adds the pair swarmlab-B->swarmlab-B (seed and leecher from the
 # other binary), to compare two builds in the same period. PAIRS="sl lt a2" picks pairs.
-# Usage: SWARMLAB=... [SWARMLAB_B=...] [RUNS=3] [SIZE_MIB=512] live_pair.sh
+# Usage: SWARMLAB=... [SWARMLAB_B=...] [RUNS=5] [SIZE_MIB=512] live_pair.sh
 set -eu
 here=$(cd "$(dirname "$0")/../interop" && pwd)
 . "$here/live_lib.bash"
 SIZE_MIB=${SIZE_MIB:-512}
-RUNS=${RUNS:-1}
+RUNS=${RUNS:-3}
 PAIRS=${PAIRS:-sl lt a2}
 [ -n "${SWARMLAB_B:-}" ] && PAIRS="sl slb ${PAIRS/sl/}"
 live_init live-bench
