@@ -59,7 +59,7 @@ for p in $PAIRS; do
         { echo "${name[$p]} seed did not register: $(tail -3 "seed_$p.log")"; exit 1; }
 done
 
-# leech P: one download for pair P; prints "SECONDS CPU".
+# leech P: one download for pair P; prints "SECONDS CPU USER SYS" (CPU = USER + SYS).
 leech() {
     local p=$1 e u s c
     rm -rf dl && mkdir dl
@@ -70,8 +70,8 @@ leech() {
     lt)
         /usr/bin/python3 "$here/lt_peer.py" download lt.torrent dl 127.0.0.1 "$(free_port)" 300 \
             >lt_dl.log
-        read -r _ _ e _ _ c _ < <(grep finished lt_dl.log | tr ',' ' ')
-        echo "$e 0 $c" >time.txt ;;
+        read -r _ _ e _ _ _ _ _ u _ _ s _ < <(grep finished lt_dl.log | tr ',()' '   ')
+        echo "$e $u $s" >time.txt ;;
     a2)
         /usr/bin/time -f "%e %U %S" -o time.txt timeout 300 aria2c "${aria_flags[@]}" \
             --listen-port="$(free_port)" --seed-time=0 --dir dl a2.torrent >a2_dl.log 2>&1 ||
@@ -79,7 +79,7 @@ leech() {
     esac
     cmp -s data.bin "dl/$p.bin" || { echo "${name[$p]} copy differs" >&2; return 1; }
     read -r e u s <time.txt
-    awk -v e="$e" -v u="$u" -v s="$s" 'BEGIN { print e, u + s }'
+    awk -v e="$e" -v u="$u" -v s="$s" 'BEGIN { print e, u + s, u, s }'
 }
 
 echo "== live-pair: $SIZE_MIB MiB, 1 MiB pieces, one seed -> one leecher on 127.0.0.1," \
@@ -89,23 +89,27 @@ for r in $(seq "$RUNS"); do
     order=$PAIRS
     [ $((r % 2)) = 0 ] && order=$(echo $PAIRS | tr ' ' '\n' | tac | tr '\n' ' ')
     for p in $order; do
-        read -r e c < <(leech "$p") || exit 1
-        echo "$p $e $c" >>results.txt
-        awk -v n="${name[$p]}->${name[$p]} #$r" -v s="$e" -v c="$c" -v m="$SIZE_MIB" \
-            'BEGIN { printf "%-28s %8.1f MiB/s  %6.2f leecher CPU-s/GiB  (%.2f s, %.2f CPU-s)\n",
-                     n, m / s, c * 1024 / m, s, c }'
+        read -r e c u s < <(leech "$p") || exit 1
+        echo "$p $e $c $u $s" >>results.txt
+        awk -v n="${name[$p]}->${name[$p]} #$r" -v e="$e" -v c="$c" -v u="$u" -v s="$s" \
+            -v m="$SIZE_MIB" 'BEGIN { printf "%-28s %8.1f MiB/s  %6.2f leecher CPU-s/GiB" \
+                "  (%.2f s; CPU-s %.2f = user %.2f + sys %.2f)\n", n, m / e, c * 1024 / m, e, c, u, s }'
     done
 done
 rm -rf dl
 
-# The table: medians over the rounds of MiB/s and of CPU-s/GiB (each taken separately).
+# The table: medians over the rounds of MiB/s, of CPU-s/GiB and of its user and system parts
+# (each taken separately). System time is mostly the page-cache copy of the written file, and
+# on a VM it swings with how cold the guest's free memory is.
 median() {
     sort -g | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
+col() { awk -v p="$1" -v m="$SIZE_MIB" -v k="$2" '$1 == p { print $k * 1024 / m }' results.txt | median; }
 echo
-printf '%-26s %10s %18s   (median of %d)\n' pair MiB/s "leecher CPU-s/GiB" "$RUNS"
+printf '%-26s %10s %18s %8s %8s   (median of %d)\n' pair MiB/s "leecher CPU-s/GiB" user sys \
+    "$RUNS"
 for p in $PAIRS; do
     mibs=$(awk -v p="$p" -v m="$SIZE_MIB" '$1 == p { print m / $2 }' results.txt | median)
-    cpu=$(awk -v p="$p" -v m="$SIZE_MIB" '$1 == p { print $3 * 1024 / m }' results.txt | median)
-    printf '%-26s %10.1f %18.2f\n' "${name[$p]}->${name[$p]}" "$mibs" "$cpu"
+    printf '%-26s %10.1f %18.2f %8.2f %8.2f\n' "${name[$p]}->${name[$p]}" "$mibs" "$(col "$p" 3)" \
+        "$(col "$p" 4)" "$(col "$p" 5)"
 done

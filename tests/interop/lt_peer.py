@@ -3,7 +3,8 @@
 Usage: lt_peer.py seed|download TORRENT SAVE_DIR IP PORT TIMEOUT_S
 Plaintext only (no MSE; with LT_ENC=forced in the environment: MSE with RC4 only, both
 ways, plaintext refused), DHT/LSD/UPnP/NAT-PMP/uTP/PEX off (REFERENCE.md s5). Prints
-"finished in T s, cpu C s" (wall time since the torrent was added, process CPU time) when the
+"finished in T s, cpu C s (user U s, sys S s)" (wall time since the torrent was added, process
+CPU time and its split) when the
 torrent is complete; download mode then exits 0, seed mode keeps seeding
 until SIGTERM, which prints "uploaded N" (payload bytes sent), removes the torrent (announcing
 "stopped") and exits 0. Exits 1 on time-out or a torrent error. With LT_PEERS_LOG=FILE in the
@@ -76,7 +77,8 @@ def main():
             return 1
         if st.is_seeding and not said:
             ru = resource.getrusage(resource.RUSAGE_SELF)
-            print('finished in %.3f s, cpu %.3f s' % (time.time() - t0, ru.ru_utime + ru.ru_stime),
+            print('finished in %.3f s, cpu %.3f s (user %.3f s, sys %.3f s)'
+                  % (time.time() - t0, ru.ru_utime + ru.ru_stime, ru.ru_utime, ru.ru_stime),
                   flush=True)
             said = True
             if mode == 'download':
