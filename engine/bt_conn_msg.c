@@ -256,7 +256,8 @@ static int on_piece(bt_client *c, bt_conn *cn, const bt_wire_msg *m, bt_time_us 
     bt_rate_add(&cn->down, m->data_len, now);
     if (!m->last)
         return 0;
-    return whole ? block_done(c, cn, m->data, true, now) : block_done(c, cn, cn->blockbuf, false, now);
+    return whole ? block_done(c, cn, m->data, true, now)
+                 : block_done(c, cn, cn->blockbuf, false, now);
 }
 
 static int on_choke(bt_client *c, bt_conn *cn, bool choke)

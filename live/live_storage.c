@@ -479,7 +479,8 @@ bool live_storage_backlogged(const live_storage *st, bool paused)
     uint64_t high = (uint64_t)st->m->piece_length * 4 > VERIFY_HIGH
                         ? (uint64_t)st->m->piece_length * 4
                         : VERIFY_HIGH;
-    uint64_t queued = st->v != NULL ? (uint64_t)live_verifier_inflight(st->v) * st->m->piece_length : 0;
+    uint64_t queued =
+        st->v != NULL ? (uint64_t)live_verifier_inflight(st->v) * st->m->piece_length : 0;
     return paused ? queued > high / 2 : queued > high;
 }
 

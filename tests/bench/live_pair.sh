@@ -93,7 +93,8 @@ for r in $(seq "$RUNS"); do
         echo "$p $e $c $u $s" >>results.txt
         awk -v n="${name[$p]}->${name[$p]} #$r" -v e="$e" -v c="$c" -v u="$u" -v s="$s" \
             -v m="$SIZE_MIB" 'BEGIN { printf "%-28s %8.1f MiB/s  %6.2f leecher CPU-s/GiB" \
-                "  (%.2f s; CPU-s %.2f = user %.2f + sys %.2f)\n", n, m / e, c * 1024 / m, e, c, u, s }'
+                "  (%.2f s; CPU-s %.2f = user %.2f + sys %.2f)\n",
+                n, m / e, c * 1024 / m, e, c, u, s }'
     done
 done
 rm -rf dl
@@ -104,7 +105,9 @@ rm -rf dl
 median() {
     sort -g | awk '{ v[NR] = $1 } END { print NR % 2 ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'
 }
-col() { awk -v p="$1" -v m="$SIZE_MIB" -v k="$2" '$1 == p { print $k * 1024 / m }' results.txt | median; }
+col() { # col PAIR FIELD: the median over the rounds of FIELD (CPU seconds) per GiB
+    awk -v p="$1" -v m="$SIZE_MIB" -v k="$2" '$1 == p { print $k * 1024 / m }' results.txt | median
+}
 echo
 printf '%-26s %10s %18s %8s %8s   (median of %d)\n' pair MiB/s "leecher CPU-s/GiB" user sys \
     "$RUNS"
