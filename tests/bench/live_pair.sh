@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # tests/bench/live_pair.sh: one seed -> one leecher of a SIZE_MIB (512) MiB file over loopback
 # through opentracker, swarmlab->swarmlab, libtorrent->libtorrent (python3-libtorrent) and
-# aria2->aria2, RUNS (3) rounds; each round runs every pair once, in turn (every other round
-# in reverse order), so that the pairs share the machine's load and no pair always goes
-# first. Reports each leecher's MiB/s and CPU seconds per GiB, then a table of the medians
-# (each over the rounds). The leecher's time runs from its start (swarmlab and aria2: process
+# aria2->aria2, RUNS (3) rounds; each round runs every pair once, in turn, the order rotated
+# by one pair each round and reversed every other round, so that the pairs share the
+# machine's load and no pair always goes first or after the same pair (on a VM the memory a
+# run finds can be cold after another client's run). Reports each leecher's MiB/s and CPU
+# seconds per GiB (user + system), then a table of the medians (each over the rounds). The leecher's time runs from its start (swarmlab and aria2: process
 # start, incl. the empty-directory check and the first announce; libtorrent: add_torrent) to
 # completion; CPU is the leecher process's user + system time.
 # SWARMLAB_B=/other/swarmlab adds the pair swarmlab-B->swarmlab-B (seed and leecher from the
@@ -86,8 +87,10 @@ echo "== live-pair: $SIZE_MIB MiB, 1 MiB pieces, one seed -> one leecher on 127.
     "$RUNS round(s)"
 : >results.txt
 for r in $(seq "$RUNS"); do
-    order=$PAIRS
-    [ $((r % 2)) = 0 ] && order=$(echo $PAIRS | tr ' ' '\n' | tac | tr '\n' ' ')
+    read -ra ps <<<"$PAIRS"
+    k=$(((r - 1) % ${#ps[@]}))
+    order="${ps[*]:k} ${ps[*]:0:k}"
+    [ $((r % 2)) = 0 ] && order=$(echo $order | tr ' ' '\n' | tac | tr '\n' ' ')
     for p in $order; do
         read -r e c u s < <(leech "$p") || exit 1
         echo "$p $e $c $u $s" >>results.txt
