@@ -245,7 +245,7 @@ static bool feed(live_host *h, live_conn *lc, struct evbuffer *in)
                 return false; /* the engine closed it */
             consumed += v[i].iov_len;
         }
-        if (borrow) {
+        if (borrow && bt_client_peek_action(h->c, 0) != NULL) {
             lc->feeding = true; /* |consumed| bytes are fed but still in |in| */
             after(h);           /* the borrowed blocks go to storage while |in| holds them */
             if (find_conn(h, id, NULL) == NULL)

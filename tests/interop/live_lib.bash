@@ -187,6 +187,22 @@ lt_download_check() {
         bad "libtorrent's copy differs"; fi
 }
 
+# sl_download_from_lt HASH: libtorrent (lt_peer.py, its pid in lt_pid; the caller stops it)
+# seeds t.torrent from ./seed, swarmlab downloads it into sl_dl (its output in sl_dl.log),
+# and the copy must match ./seed (sha256 of every file, and no other file).
+sl_download_from_lt() {
+    spawn lt_seed.log /usr/bin/python3 "$here/lt_peer.py" seed t.torrent seed 127.0.0.1 \
+        "$(free_port)" 120
+    lt_pid=$last_pid
+    if wait_for 30 seeders_at_least "$1" 1; then ok "libtorrent seed registered"; else
+        bad "libtorrent seed never registered: $(cat lt_seed.log)"; fi
+    if timeout 60 "$SWARMLAB" live download t.torrent -o sl_dl --bind 127.0.0.1 \
+        --port "$(free_port)" >sl_dl.log 2>&1; then ok "swarmlab download exited 0"; else
+        bad "swarmlab download failed: $(cat sl_dl.log)"; fi
+    if same_tree seed sl_dl; then ok "swarmlab's copy identical (sha256 of every file)"; else
+        bad "swarmlab's copy differs: $(cd sl_dl && find . | sort | tr '\n' ' ')"; fi
+}
+
 # make_data DIR: a small multi-file tree with nested directories (about 9 MiB).
 make_data() {
     mkdir -p "$1/payload/sub/deeper"

@@ -16,16 +16,7 @@ start_tracker "$h"
 "$SWARMLAB" make-torrent seed/payload -t "$announce" -o t.torrent --piece-size 256KiB >/dev/null
 
 echo "(a) libtorrent seeds, swarmlab downloads"
-spawn lt_seed.log /usr/bin/python3 "$here/lt_peer.py" seed t.torrent seed 127.0.0.1 \
-    "$(free_port)" 120
-lt_pid=$last_pid
-if wait_for 30 seeders_at_least "$h" 1; then ok "libtorrent seed registered"; else
-    bad "libtorrent seed never registered: $(cat lt_seed.log)"; fi
-if timeout 60 "$SWARMLAB" live download t.torrent -o sl_dl --bind 127.0.0.1 \
-    --port "$(free_port)" >sl_dl.log 2>&1; then ok "swarmlab download exited 0"; else
-    bad "swarmlab download failed: $(cat sl_dl.log)"; fi
-if same_tree seed sl_dl; then ok "swarmlab's copy identical (sha256 of 4 files)"; else
-    bad "swarmlab's copy differs"; fi
+sl_download_from_lt "$h"
 kill -TERM "$lt_pid" 2>/dev/null || true
 wait "$lt_pid" 2>/dev/null || true
 wait_for 10 seeders_exactly "$h" 0 || bad "libtorrent's seed still registered"

@@ -25,16 +25,7 @@ if [ "$("$SWARMLAB" show t.torrent | grep -c '\[pad\]$')" = "$npad" ]; then
     ok "swarmlab show marks the $npad pad files"; else bad "show: $("$SWARMLAB" show t.torrent)"; fi
 
 echo "(a) libtorrent seeds, swarmlab downloads"
-spawn lt_seed.log /usr/bin/python3 "$here/lt_peer.py" seed t.torrent seed 127.0.0.1 \
-    "$(free_port)" 120
-lt_pid=$last_pid
-if wait_for 30 seeders_at_least "$h" 1; then ok "libtorrent seed registered"; else
-    bad "libtorrent seed never registered: $(cat lt_seed.log)"; fi
-if timeout 60 "$SWARMLAB" live download t.torrent -o sl_dl --bind 127.0.0.1 \
-    --port "$(free_port)" >sl_dl.log 2>&1; then ok "swarmlab download exited 0"; else
-    bad "swarmlab download failed: $(cat sl_dl.log)"; fi
-if same_tree seed sl_dl; then ok "swarmlab's copy identical (sha256 of 4 files, nothing else)"; else
-    bad "swarmlab's copy differs: $(cd sl_dl && find . | sort | tr '\n' ' ')"; fi
+sl_download_from_lt "$h"
 if [ ! -e sl_dl/payload/.pad ]; then ok "no .pad directory"; else bad "sl_dl/payload/.pad exists"; fi
 line=$(grep 'blocks of padding' sl_dl.log || true)
 sl_pad=$(echo "$line" | awk '{print $3}')
